@@ -6,7 +6,7 @@
 # Tests for a module live in tests/unit/<module>/ and become test_<module>.
 
 set(NUMASOAK_WARNINGS -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor
-    -Wold-style-cast -Wcast-align -Woverloaded-virtual -Wnull-dereference)
+    -Wold-style-cast -Wcast-align -Woverloaded-virtual)
 
 function(numasoak_compile_options target)
   target_compile_options(${target} PRIVATE ${NUMASOAK_WARNINGS})

@@ -73,7 +73,16 @@ int main(int argc, char** argv) {
       return static_cast<int>(action());
     } catch (const Error& e) {
       std::fflush(stdout);
-      std::cerr << "numasoak: error: " << e.what() << "\n";
+      // Multi-line errors (a config file with several problems) get the
+      // prefix on every line so each stays greppable.
+      std::string text = e.what();
+      size_t start = 0;
+      while (start <= text.size()) {
+        const size_t end = text.find('\n', start);
+        std::cerr << "numasoak: error: " << text.substr(start, end - start) << "\n";
+        if (end == std::string::npos) break;
+        start = end + 1;
+      }
       return static_cast<int>(e.exit_code());
     } catch (const std::exception& e) {
       std::fflush(stdout);

@@ -1,7 +1,7 @@
 #include "common/log.h"
 
 #include <spdlog/sinks/basic_file_sink.h>
-#include <spdlog/sinks/stderr_color_sinks.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
 
 namespace numasoak {
 

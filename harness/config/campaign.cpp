@@ -1,0 +1,671 @@
+#include "config/campaign.h"
+
+#include <algorithm>
+#include <fmt/format.h>
+#include <set>
+#include <toml++/toml.h>
+
+#include "common/paths.h"
+
+namespace numasoak {
+
+namespace fs = std::filesystem;
+
+// ---- small helpers --------------------------------------------------------
+
+std::string ConfigIssue::to_string() const {
+  std::string out;
+  if (where.known()) out = where.to_string() + ": ";
+  if (!key.empty()) out += key + ": ";
+  out += message;
+  if (!hint.empty()) out += " (" + hint + ")";
+  return out;
+}
+
+namespace {
+std::string join_issues(const std::vector<ConfigIssue>& issues) {
+  std::string out;
+  for (size_t i = 0; i < issues.size(); ++i) {
+    if (i) out += "\n";
+    out += issues[i].to_string();
+  }
+  return out;
+}
+}  // namespace
+
+ConfigErrors::ConfigErrors(std::vector<ConfigIssue> issues)
+    : Error(ErrorKind::kUsage, join_issues(issues)), issues_(std::move(issues)) {}
+
+std::string closest_match(const std::string& word, const std::vector<std::string>& candidates) {
+  auto distance = [](const std::string& a, const std::string& b) {
+    std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+    for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+    for (size_t i = 1; i <= a.size(); ++i) {
+      cur[0] = i;
+      for (size_t j = 1; j <= b.size(); ++j) {
+        const size_t sub = prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
+        cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, sub});
+      }
+      std::swap(prev, cur);
+    }
+    return prev[b.size()];
+  };
+  std::string best;
+  size_t best_d = std::max<size_t>(2, word.size() / 3) + 1;
+  for (const auto& c : candidates) {
+    const size_t d = distance(word, c);
+    if (d < best_d) {
+      best_d = d;
+      best = c;
+    }
+  }
+  return best;
+}
+
+const char* to_string(Accel a) {
+  switch (a) {
+    case Accel::kAuto: return "auto";
+    case Accel::kKvm: return "kvm";
+    case Accel::kTcg: return "tcg";
+  }
+  return "?";
+}
+
+const char* to_string(BackendKind b) { return b == BackendKind::kQemu ? "qemu" : "libvirt"; }
+
+Duration Campaign::planned_guest_time() const {
+  return duration * (runs_per_kernel * static_cast<int>(kernel_names.size()));
+}
+
+// ---- the loader -----------------------------------------------------------
+
+namespace {
+
+// Walks one TOML document, collecting every problem instead of stopping at
+// the first: a user fixing a file wants the whole list.
+class Loader {
+ public:
+  Loader(std::string display, fs::path base_dir) : display_(std::move(display)), base_dir_(std::move(base_dir)) {}
+
+  std::vector<ConfigIssue> issues;
+
+  SourceLocation loc(const toml::node* n) const {
+    if (n && n->source().begin.line > 0) {
+      return {display_, static_cast<int>(n->source().begin.line), static_cast<int>(n->source().begin.column)};
+    }
+    return {display_, 0, 0};
+  }
+  SourceLocation loc_or(const toml::node* n, const SourceLocation& fallback) const {
+    auto l = loc(n);
+    return l.line > 0 ? l : fallback;
+  }
+
+  void issue(const toml::node* n, std::string key, std::string message, std::string hint = {}) {
+    issues.push_back({loc(n), std::move(key), std::move(message), std::move(hint)});
+  }
+  void issue_at(SourceLocation where, std::string key, std::string message, std::string hint = {}) {
+    issues.push_back({std::move(where), std::move(key), std::move(message), std::move(hint)});
+  }
+
+  static std::string join(const std::string& prefix, const std::string& key) {
+    return prefix.empty() ? key : prefix + "." + key;
+  }
+
+  // Unknown keys are errors, with the closest valid key as a hint.
+  void check_keys(const toml::table& t, const std::string& prefix, const std::vector<std::string>& allowed) {
+    for (auto&& [k, v] : t) {
+      const std::string key(k.str());
+      if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
+      const std::string near = closest_match(key, allowed);
+      issues.push_back({(v.is_table() || loc_key(k).line == 0) ? loc_or(&v, loc_key(k)) : loc_key(k), join(prefix, key), "unknown key",
+                        near.empty() ? "valid keys: " + list(allowed) : "did you mean '" + near + "'?"});
+    }
+  }
+
+  SourceLocation loc_key(const toml::key& k) const {
+    if (k.source().begin.line > 0) {
+      return {display_, static_cast<int>(k.source().begin.line), static_cast<int>(k.source().begin.column)};
+    }
+    return {display_, 0, 0};
+  }
+
+  static std::string list(const std::vector<std::string>& v) {
+    std::string out;
+    for (size_t i = 0; i < v.size(); ++i) out += (i ? ", " : "") + v[i];
+    return out;
+  }
+
+  static const char* type_name(const toml::node& n) {
+    switch (n.type()) {
+      case toml::node_type::table: return "a table";
+      case toml::node_type::array: return "an array";
+      case toml::node_type::string: return "a string";
+      case toml::node_type::integer: return "an integer";
+      case toml::node_type::floating_point: return "a number";
+      case toml::node_type::boolean: return "a boolean";
+      case toml::node_type::date: return "a date";
+      case toml::node_type::time: return "a time";
+      case toml::node_type::date_time: return "a date-time";
+      default: return "nothing";
+    }
+  }
+
+  void type_issue(const toml::node& n, const std::string& key, const char* expected) {
+    issue(&n, key, fmt::format("expected {}, got {}", expected, type_name(n)));
+  }
+
+  std::optional<std::string> get_string(const toml::table& t, const std::string& prefix, const std::string& key) {
+    const toml::node* n = t.get(key);
+    if (!n) return std::nullopt;
+    if (auto s = n->value<std::string>(); s && n->is_string()) return *s;
+    type_issue(*n, join(prefix, key), "a string");
+    return std::nullopt;
+  }
+
+  std::optional<bool> get_bool(const toml::table& t, const std::string& prefix, const std::string& key) {
+    const toml::node* n = t.get(key);
+    if (!n) return std::nullopt;
+    if (n->is_boolean()) return *n->value<bool>();
+    type_issue(*n, join(prefix, key), "true or false");
+    return std::nullopt;
+  }
+
+  std::optional<std::int64_t> get_int(const toml::table& t, const std::string& prefix, const std::string& key,
+                                      std::int64_t min, std::int64_t max) {
+    const toml::node* n = t.get(key);
+    if (!n) return std::nullopt;
+    if (!n->is_integer()) {
+      type_issue(*n, join(prefix, key), "an integer");
+      return std::nullopt;
+    }
+    const std::int64_t v = *n->value<std::int64_t>();
+    if (v < min || v > max) {
+      issue(n, join(prefix, key), fmt::format("{} is out of range {}..{}", v, min, max));
+      return std::nullopt;
+    }
+    return v;
+  }
+
+  std::optional<double> get_double(const toml::table& t, const std::string& prefix, const std::string& key,
+                                   double min, double max) {
+    const toml::node* n = t.get(key);
+    if (!n) return std::nullopt;
+    if (!n->is_number()) {
+      type_issue(*n, join(prefix, key), "a number");
+      return std::nullopt;
+    }
+    const double v = *n->value<double>();
+    if (!(v >= min && v <= max)) {
+      issue(n, join(prefix, key), fmt::format("{} is out of range {}..{}", v, min, max));
+      return std::nullopt;
+    }
+    return v;
+  }
+
+  std::optional<Duration> get_duration(const toml::table& t, const std::string& prefix, const std::string& key,
+                                       Duration min, Duration max) {
+    const toml::node* n = t.get(key);
+    if (!n) return std::nullopt;
+    if (!n->is_string()) {
+      issue(n, join(prefix, key), fmt::format("expected a duration string like \"90s\", \"10m\" or \"2h\", got {}", type_name(*n)));
+      return std::nullopt;
+    }
+    const std::string text = *n->value<std::string>();
+    auto d = parse_duration(text);
+    if (!d) {
+      issue(n, join(prefix, key), fmt::format("\"{}\" is not a duration", text), "use a number and a unit: 500ms, 90s, 10m, 2h, 1d");
+      return std::nullopt;
+    }
+    if (*d < min || *d > max) {
+      issue(n, join(prefix, key), fmt::format("{} is out of range {}..{}", text, format_duration(min), format_duration(max)));
+      return std::nullopt;
+    }
+    return d;
+  }
+
+  std::optional<Bytes> get_bytes(const toml::table& t, const std::string& prefix, const std::string& key) {
+    const toml::node* n = t.get(key);
+    if (!n) return std::nullopt;
+    if (!n->is_string()) {
+      issue(n, join(prefix, key), fmt::format("expected a size string like \"512M\" or \"1G\", got {}", type_name(*n)));
+      return std::nullopt;
+    }
+    const std::string text = *n->value<std::string>();
+    auto b = parse_bytes(text);
+    if (!b) {
+      issue(n, join(prefix, key), fmt::format("\"{}\" is not a size", text), "use a number and a unit: 512M, 1G");
+      return std::nullopt;
+    }
+    if (b->value == 0) {
+      issue(n, join(prefix, key), "must be more than 0");
+      return std::nullopt;
+    }
+    return b;
+  }
+
+  std::optional<std::vector<std::string>> get_string_array(const toml::table& t, const std::string& prefix,
+                                                           const std::string& key) {
+    const toml::node* n = t.get(key);
+    if (!n) return std::nullopt;
+    const toml::array* arr = n->as_array();
+    if (!arr) {
+      type_issue(*n, join(prefix, key), "an array of strings");
+      return std::nullopt;
+    }
+    std::vector<std::string> out;
+    bool ok = true;
+    for (const auto& el : *arr) {
+      if (!el.is_string()) {
+        issue(&el, join(prefix, key), fmt::format("expected strings in the array, got {}", type_name(el)));
+        ok = false;
+        continue;
+      }
+      out.push_back(*el.value<std::string>());
+    }
+    if (!ok) return std::nullopt;
+    return out;
+  }
+
+  const toml::table* get_table(const toml::table& t, const std::string& prefix, const std::string& key) {
+    const toml::node* n = t.get(key);
+    if (!n) return nullptr;
+    if (!n->is_table()) {
+      type_issue(*n, join(prefix, key), "a table");
+      return nullptr;
+    }
+    return n->as_table();
+  }
+
+  fs::path resolve(const std::string& p) const {
+    fs::path path(p);
+    if (path.is_relative()) path = base_dir_ / path;
+    return path.lexically_normal();
+  }
+
+  // [kernel."NAME"] tables, in a campaign file or the kernel library.
+  void load_kernels(const toml::table& root, std::map<std::string, KernelSpec>& out) {
+    const toml::table* kt = get_table(root, "", "kernel");
+    if (!kt) return;
+    for (auto&& [k, v] : *kt) {
+      const std::string name(k.str());
+      const std::string prefix = "kernel." + name;
+      const toml::table* t = v.as_table();
+      if (!t) {
+        type_issue(v, prefix, "a table");
+        continue;
+      }
+      check_keys(*t, prefix, {"source", "patches", "fragments", "amplifier", "description"});
+      KernelSpec spec;
+      spec.name = name;
+      spec.where = loc_or(t, loc_key(k));
+      spec.fragments = {"numasoak-guest"};
+      auto source = get_string(*t, prefix, "source");
+      if (!source) {
+        if (!t->get("source")) issue_at(spec.where, prefix + ".source", "required key is missing",
+                                        "e.g. source = \"debian:linux-source-6.1\"");
+        continue;
+      }
+      const toml::node* sn = t->get("source");
+      if (source->rfind("debian:", 0) == 0) {
+        spec.kind = KernelSourceKind::kDebianSource;
+        spec.package = source->substr(7);
+      } else if (source->rfind("debian-image:", 0) == 0) {
+        spec.kind = KernelSourceKind::kDebianImage;
+        spec.package = source->substr(13);
+      } else {
+        spec.path = resolve(*source);
+        std::error_code ec;
+        if (fs::is_directory(spec.path, ec)) {
+          spec.kind = KernelSourceKind::kTree;
+        } else if (fs::is_regular_file(spec.path, ec)) {
+          spec.kind = KernelSourceKind::kBzImage;
+        } else {
+          issue(sn, prefix + ".source", fmt::format("{} does not exist", spec.path.string()),
+                "use debian:<package>, debian-image:<package>, a kernel tree or a bzImage path");
+          continue;
+        }
+      }
+      if ((spec.kind == KernelSourceKind::kDebianSource || spec.kind == KernelSourceKind::kDebianImage) &&
+          spec.package.empty()) {
+        issue(sn, prefix + ".source", "names no Debian package", "e.g. debian:linux-source-6.1");
+        continue;
+      }
+      if (auto p = get_string_array(*t, prefix, "patches")) spec.patches = *p;
+      if (auto f = get_string_array(*t, prefix, "fragments")) spec.fragments = *f;
+      if (auto a = get_bool(*t, prefix, "amplifier")) spec.amplifier = *a;
+      if (auto d = get_string(*t, prefix, "description")) spec.description = *d;
+      if (!spec.needs_build() && (!spec.patches.empty() || spec.amplifier)) {
+        issue_at(spec.where, prefix, "a prebuilt kernel cannot take patches or the amplifier",
+                 "use a source (debian:linux-source-6.1 or a tree) to patch");
+      }
+      const fs::path patch_root = data_dir() / "images" / "patches";
+      for (const auto& series : spec.patches) {
+        if (!fs::is_directory(patch_root / series)) {
+          issue(t->get("patches"), prefix + ".patches", fmt::format("patch series '{}' not found in {}", series, patch_root.string()));
+        }
+      }
+      out[name] = std::move(spec);
+    }
+  }
+
+  void load_topology(const toml::table& root, Topology& topo) {
+    const toml::table* t = get_table(root, "", "topology");
+    const std::string P = "topology";
+    int nodes = 2, cpus = 1;
+    std::optional<Bytes> memory, per_node;
+    SourceLocation where{display_, 0, 0};
+    if (t) {
+      where = loc(t);
+      check_keys(*t, P, {"nodes", "cpus_per_node", "memory", "memory_per_node", "distances"});
+      if (auto v = get_int(*t, P, "nodes", 1, kMaxNodes)) nodes = static_cast<int>(*v);
+      if (auto v = get_int(*t, P, "cpus_per_node", 1, kMaxGuestCpus)) cpus = static_cast<int>(*v);
+      memory = get_bytes(*t, P, "memory");
+      per_node = get_bytes(*t, P, "memory_per_node");
+      if (t->get("memory") && t->get("memory_per_node")) {
+        issue(t->get("memory_per_node"), P + ".memory_per_node", "give either memory (total) or memory_per_node, not both");
+      }
+      if (const toml::node* dn = t->get("distances")) {
+        const toml::array* rows = dn->as_array();
+        if (!rows) {
+          type_issue(*dn, P + ".distances", "an array of arrays of integers");
+        } else {
+          for (const auto& row : *rows) {
+            const toml::array* r = row.as_array();
+            if (!r) {
+              type_issue(row, P + ".distances", "an array of integers");
+              topo.distances.clear();
+              break;
+            }
+            std::vector<int> vals;
+            for (const auto& x : *r) {
+              if (!x.is_integer()) {
+                type_issue(x, P + ".distances", "an integer");
+                continue;
+              }
+              vals.push_back(static_cast<int>(*x.value<std::int64_t>()));
+            }
+            topo.distances.push_back(vals);
+          }
+        }
+      }
+    }
+    topo.nodes.assign(static_cast<size_t>(nodes), NumaNode{cpus, MiB(1024)});
+    if (memory) {
+      const std::uint64_t mib = memory->mib();
+      if (memory->value % MiB(1).value != 0 || mib % static_cast<std::uint64_t>(nodes) != 0) {
+        issue(t->get("memory"), P + ".memory",
+              fmt::format("{} does not divide evenly across {} nodes", format_bytes(*memory), nodes),
+              "use a multiple of the node count in MiB, or memory_per_node");
+        return;
+      }
+      for (auto& n : topo.nodes) n.memory = MiB(mib / static_cast<std::uint64_t>(nodes));
+    } else if (per_node) {
+      for (auto& n : topo.nodes) n.memory = *per_node;
+    }
+    const toml::node* anchor = t ? (t->get("memory") ? t->get("memory") : t->get("memory_per_node")) : nullptr;
+    for (const auto& p : topo.problems()) {
+      const bool about_distance = p.find("distance") != std::string::npos;
+      const toml::node* n = about_distance && t ? t->get("distances") : anchor;
+      issue_at(n ? loc(n) : where, P, p);
+    }
+  }
+
+  void load_workload(const toml::table& root, WorkloadSpec& w) {
+    const toml::table* t = get_table(root, "", "workload");
+    if (!t) return;
+    const std::string P = "workload";
+    check_keys(*t, P, {"profile", "amplify_us", "amplify_uffd_us", "knobs", "extra_cmdline"});
+    if (auto v = get_string(*t, P, "profile")) w.profile = *v;
+    if (auto v = get_int(*t, P, "amplify_us", 0, 10000)) w.amplify_us = static_cast<int>(*v);
+    if (auto v = get_int(*t, P, "amplify_uffd_us", 0, 10000)) w.amplify_uffd_us = static_cast<int>(*v);
+    if (auto v = get_string_array(*t, P, "extra_cmdline")) {
+      for (const auto& s : *v) {
+        if (s.empty() || s.find_first_of(" \t\n\"'") != std::string::npos) {
+          issue(t->get("extra_cmdline"), P + ".extra_cmdline", fmt::format("\"{}\" must be one word with no quotes", s));
+        } else {
+          w.extra_cmdline.push_back(s);
+        }
+      }
+    }
+    if (const toml::table* k = get_table(*t, P, "knobs")) {
+      for (auto&& [key, v] : *k) {
+        const std::string name(key.str());
+        std::string text;
+        if (v.is_integer()) text = std::to_string(*v.value<std::int64_t>());
+        else if (v.is_boolean()) text = *v.value<bool>() ? "1" : "0";
+        else if (v.is_floating_point()) text = fmt::format("{}", *v.value<double>());
+        else if (v.is_string()) text = *v.value<std::string>();
+        else {
+          type_issue(v, P + ".knobs." + name, "a number, boolean or string");
+          continue;
+        }
+        if (text.find_first_of(" \t\n\"'") != std::string::npos) {
+          issue(&v, P + ".knobs." + name, "knob values may not contain spaces or quotes");
+          continue;
+        }
+        w.knobs[name] = text;
+      }
+    }
+  }
+
+  void load_backend(const toml::table& root, BackendSpec& b) {
+    const toml::table* t = get_table(root, "", "backend");
+    if (!t) return;
+    const std::string P = "backend";
+    check_keys(*t, P, {"kind", "hosts"});
+    if (auto v = get_string(*t, P, "kind")) {
+      if (*v == "qemu") b.kind = BackendKind::kQemu;
+      else if (*v == "libvirt") b.kind = BackendKind::kLibvirt;
+      else {
+        const std::string near = closest_match(*v, {"qemu", "libvirt"});
+        issue(t->get("kind"), P + ".kind", fmt::format("\"{}\" is not a backend", *v),
+              near.empty() ? "use \"qemu\" or \"libvirt\"" : "did you mean '" + near + "'?");
+      }
+    }
+    if (const toml::node* hn = t->get("hosts")) {
+      const toml::array* arr = hn->as_array();
+      if (!arr) {
+        type_issue(*hn, P + ".hosts", "an array of tables ([[backend.hosts]])");
+        return;
+      }
+      for (const auto& el : *arr) {
+        const toml::table* h = el.as_table();
+        if (!h) {
+          type_issue(el, P + ".hosts", "a table with uri, capacity, labels");
+          continue;
+        }
+        check_keys(*h, P + ".hosts", {"uri", "capacity", "labels"});
+        HostSpec host;
+        host.where = loc(h);
+        if (auto u = get_string(*h, P + ".hosts", "uri")) host.uri = *u;
+        else if (!h->get("uri")) issue_at(host.where, P + ".hosts.uri", "required key is missing", "e.g. uri = \"qemu:///system\"");
+        if (auto c = get_int(*h, P + ".hosts", "capacity", 0, 4096)) host.capacity = static_cast<int>(*c);
+        if (auto l = get_string_array(*h, P + ".hosts", "labels")) host.labels = *l;
+        if (!host.uri.empty()) b.hosts.push_back(std::move(host));
+      }
+    }
+    if (b.kind == BackendKind::kQemu && !b.hosts.empty()) {
+      issue(t->get("hosts"), P + ".hosts", "hosts are for the libvirt backend", "set kind = \"libvirt\" or drop hosts");
+    }
+  }
+
+  template <typename E>
+  std::optional<E> get_enum(const toml::table& t, const std::string& key, const std::vector<std::pair<std::string, E>>& values) {
+    auto v = get_string(t, "", key);
+    if (!v) return std::nullopt;
+    std::vector<std::string> names;
+    for (const auto& [n, e] : values) {
+      if (n == *v) return e;
+      names.push_back(n);
+    }
+    const std::string near = closest_match(*v, names);
+    issue(t.get(key), key, fmt::format("\"{}\" is not one of {}", *v, list(names)),
+          near.empty() ? "" : "did you mean '" + near + "'?");
+    return std::nullopt;
+  }
+
+ private:
+  std::string display_;
+  fs::path base_dir_;
+};
+
+// Parses TOML text, turning a syntax error into a located issue.
+std::optional<toml::table> parse_toml(const std::string& text, const std::string& display, std::vector<ConfigIssue>& issues) {
+  try {
+    return toml::parse(text, display);
+  } catch (const toml::parse_error& e) {
+    issues.push_back({{display, static_cast<int>(e.source().begin.line), static_cast<int>(e.source().begin.column)},
+                      "",
+                      fmt::format("not valid TOML: {}", e.description()),
+                      ""});
+    return std::nullopt;
+  }
+}
+
+void sort_issues(std::vector<ConfigIssue>& issues) {
+  std::stable_sort(issues.begin(), issues.end(), [](const ConfigIssue& a, const ConfigIssue& b) {
+    if (a.where.file != b.where.file) return a.where.file < b.where.file;
+    if (a.where.line != b.where.line) return a.where.line < b.where.line;
+    return a.where.column < b.where.column;
+  });
+}
+
+std::map<std::string, KernelSpec> load_library(std::vector<ConfigIssue>& issues) {
+  std::map<std::string, KernelSpec> out;
+  const fs::path lib = data_dir() / "configs" / "kernels.toml";
+  std::error_code ec;
+  if (!fs::exists(lib, ec)) return out;
+  const std::string text = read_file(lib);
+  auto root = parse_toml(text, lib.string(), issues);
+  if (!root) return out;
+  Loader loader(lib.string(), lib.parent_path());
+  loader.check_keys(*root, "", {"kernel"});
+  loader.load_kernels(*root, out);
+  issues.insert(issues.end(), loader.issues.begin(), loader.issues.end());
+  return out;
+}
+
+}  // namespace
+
+std::map<std::string, KernelSpec> load_kernel_library() {
+  std::vector<ConfigIssue> issues;
+  auto out = load_library(issues);
+  if (!issues.empty()) throw ConfigErrors(std::move(issues));
+  return out;
+}
+
+Campaign load_campaign_text(const std::string& text, const std::string& display_name, const fs::path& base_dir) {
+  std::vector<ConfigIssue> issues;
+  Campaign c;
+  c.kernels = load_library(issues);
+  if (!issues.empty()) throw ConfigErrors(std::move(issues));
+
+  if (text.find('\0') != std::string::npos) {
+    throw ConfigErrors({{{display_name, 1, 1}, "", "this is a binary file, not a TOML campaign file", ""}});
+  }
+  auto root = parse_toml(text, display_name, issues);
+  if (!root) throw ConfigErrors(std::move(issues));
+  if (root->empty()) {
+    throw ConfigErrors({{{display_name, 1, 1}, "", "the file is empty",
+                         "a campaign needs at least kernels = [\"6.1\", \"6.1+backport\"]; see configs/default.toml"}});
+  }
+
+  Loader L(display_name, base_dir);
+  L.check_keys(*root, "", {"name", "output", "kernels", "runs_per_kernel", "duration", "parallel", "oversubscribe",
+                           "accel", "on_failure", "stop", "budget", "confidence", "topology", "workload", "watchdog",
+                           "backend", "kernel"});
+
+  if (auto v = L.get_string(*root, "", "name")) {
+    const bool ok = !v->empty() && v->size() <= 64 && std::all_of(v->begin(), v->end(), [](char ch) {
+      return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' || ch == '.';
+    });
+    if (ok) c.name = *v;
+    else L.issue(root->get("name"), "name", fmt::format("\"{}\" may hold only letters, digits, '-', '_' and '.' (at most 64)", *v));
+  } else if (!display_name.empty()) {
+    c.name = sanitize_filename(fs::path(display_name).stem().string(), 64);
+  }
+
+  L.load_kernels(*root, c.kernels);
+
+  if (auto names = L.get_string_array(*root, "", "kernels")) {
+    std::vector<std::string> known;
+    for (const auto& [n, spec] : c.kernels) known.push_back(n);
+    std::set<std::string> seen;
+    const toml::array* arr = root->get("kernels")->as_array();
+    for (size_t i = 0; i < names->size(); ++i) {
+      const auto& n = (*names)[i];
+      const toml::node* el = arr->get(i);
+      if (!seen.insert(n).second) {
+        L.issue(el, "kernels", fmt::format("'{}' is listed twice", n));
+        continue;
+      }
+      if (!c.kernels.count(n)) {
+        const std::string near = closest_match(n, known);
+        L.issue(el, "kernels", fmt::format("unknown kernel '{}'", n),
+                near.empty() ? "define it in a [kernel.\"" + n + "\"] table or configs/kernels.toml"
+                             : "did you mean '" + near + "'?");
+        continue;
+      }
+      c.kernel_names.push_back(n);
+    }
+    if (names->empty()) L.issue(root->get("kernels"), "kernels", "lists no kernels", "e.g. kernels = [\"6.1\", \"6.1+backport\"]");
+  } else if (!root->get("kernels")) {
+    L.issue_at({display_name, 1, 1}, "kernels", "required key is missing", "e.g. kernels = [\"6.1\", \"6.1+backport\"]");
+  }
+
+  if (auto v = L.get_int(*root, "", "runs_per_kernel", 1, 100000)) c.runs_per_kernel = static_cast<int>(*v);
+  if (auto v = L.get_duration(*root, "", "duration", std::chrono::seconds(1), std::chrono::hours(24 * 30))) c.duration = *v;
+  if (auto v = L.get_int(*root, "", "parallel", 1, 256)) c.parallel = static_cast<int>(*v);
+  if (auto v = L.get_double(*root, "", "oversubscribe", 0.1, 16.0)) c.oversubscribe = *v;
+  if (auto v = L.get_enum<Accel>(*root, "accel", {{"auto", Accel::kAuto}, {"kvm", Accel::kKvm}, {"tcg", Accel::kTcg}})) c.accel = *v;
+  if (auto v = L.get_enum<OnFailure>(*root, "on_failure", {{"stop", OnFailure::kStop}, {"continue", OnFailure::kContinue}})) c.on_failure = *v;
+  if (auto v = L.get_enum<CampaignStop>(*root, "stop", {{"fixed", CampaignStop::kFixed}, {"decisive", CampaignStop::kDecisive}})) c.stop = *v;
+  if (auto v = L.get_duration(*root, "", "budget", std::chrono::minutes(1), std::chrono::hours(24 * 365))) c.budget = *v;
+  if (auto v = L.get_double(*root, "", "confidence", 0.5, 0.9999)) c.confidence = *v;
+
+  if (auto v = L.get_string(*root, "", "output")) {
+    if (v->empty()) L.issue(root->get("output"), "output", "is empty");
+    else c.output_dir = fs::absolute(*v).lexically_normal();
+  }
+  if (c.output_dir.empty()) c.output_dir = fs::absolute(fs::path("numasoak-out") / c.name).lexically_normal();
+
+  L.load_topology(*root, c.topology);
+  L.load_workload(*root, c.workload);
+  if (const toml::table* w = L.get_table(*root, "", "watchdog")) {
+    L.check_keys(*w, "watchdog", {"boot", "silence"});
+    if (auto v = L.get_duration(*w, "watchdog", "boot", std::chrono::seconds(5), std::chrono::hours(1))) c.watchdog.boot = *v;
+    if (auto v = L.get_duration(*w, "watchdog", "silence", std::chrono::seconds(10), std::chrono::hours(24))) c.watchdog.silence = *v;
+  }
+  L.load_backend(*root, c.backend);
+
+  issues = std::move(L.issues);
+  if (!issues.empty()) {
+    sort_issues(issues);
+    throw ConfigErrors(std::move(issues));
+  }
+  return c;
+}
+
+Campaign load_campaign(const fs::path& file) {
+  std::error_code ec;
+  if (fs::is_directory(file, ec)) throw usage_error(fmt::format("{} is a directory, not a campaign file", file.string()));
+  if (!fs::exists(file, ec)) throw usage_error(fmt::format("{} does not exist", file.string()), "give a campaign file such as configs/default.toml");
+  const std::string text = read_file(file);
+  Campaign c = load_campaign_text(text, file.string(), fs::absolute(file).parent_path());
+  c.file = fs::absolute(file);
+  return c;
+}
+
+}  // namespace numasoak
+
+namespace numasoak {
+std::string describe_source(const KernelSpec& spec) {
+  switch (spec.kind) {
+    case KernelSourceKind::kDebianSource: return "debian:" + spec.package;
+    case KernelSourceKind::kDebianImage: return "debian-image:" + spec.package;
+    case KernelSourceKind::kTree: return "tree:" + spec.path.string();
+    case KernelSourceKind::kBzImage: return "bzImage:" + spec.path.string();
+  }
+  return "?";
+}
+}  // namespace numasoak

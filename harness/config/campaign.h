@@ -1,0 +1,134 @@
+// Campaign: everything a campaign file says, validated. One schema serves
+// `check`, `run`, `compare` and `kernel build`.
+//
+// A campaign file is TOML:
+//
+//   name = "default"                 # names the output folder and libvirt domains
+//   kernels = ["6.1", "6.1+backport"]  # names from configs/kernels.toml or [kernel.NAME]
+//   runs_per_kernel = 5
+//   duration = "3m"                  # workload time per run
+//   parallel = 1                     # guests at once
+//   ...
+//   [topology]   nodes, cpus_per_node, memory (total) or memory_per_node, distances
+//   [workload]   profile, amplify_us, amplify_uffd_us, [workload.knobs]
+//   [watchdog]   boot, silence
+//   [backend]    kind = "qemu" | "libvirt", [[backend.hosts]] uri, capacity, labels
+//   [kernel.NAME] source, patches, fragments, amplifier, description
+//
+// configs/default.toml documents every key with a comment.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/bytes.h"
+#include "common/duration.h"
+#include "common/error.h"
+#include "config/kernel_spec.h"
+#include "topology/topology.h"
+
+namespace numasoak {
+
+enum class Accel { kAuto, kKvm, kTcg };
+enum class BackendKind { kQemu, kLibvirt };
+// What a run does after the first kernel failure.
+enum class OnFailure { kStop, kContinue };
+// When a campaign ends: after the fixed number of runs, or as soon as the
+// comparison is decided (a sequential rule) or the budget runs out.
+enum class CampaignStop { kFixed, kDecisive };
+
+struct WorkloadSpec {
+  std::string profile = "bad-pmd";
+  int amplify_us = 0;       // numasoak.race_widen_us (NUMA-balancing walks)
+  int amplify_uffd_us = 0;  // numasoak.race_widen_uffd_us (uffd-wp walks)
+  // Per-stressor settings for the guest (names from guest/common/knobs.h),
+  // passed on the kernel command line. Values are kept as text.
+  std::map<std::string, std::string> knobs;
+  std::vector<std::string> extra_cmdline;  // appended verbatim to the kernel command line
+};
+
+struct WatchdogSpec {
+  Duration boot = std::chrono::minutes(2);     // kernel start -> workload started
+  Duration silence = std::chrono::minutes(3);  // no console or agent output -> hang
+};
+
+struct HostSpec {
+  std::string uri;            // "qemu:///system", "qemu+ssh://root@host/system"
+  int capacity = 0;           // vCPUs numasoak may keep busy there; 0 = host's count
+  std::vector<std::string> labels;
+  SourceLocation where;
+};
+
+struct BackendSpec {
+  BackendKind kind = BackendKind::kQemu;
+  std::vector<HostSpec> hosts;  // libvirt only
+};
+
+struct Campaign {
+  std::filesystem::path file;        // the campaign file ("" when built from flags)
+  std::string name = "campaign";
+  std::filesystem::path output_dir;  // absolute
+  std::vector<std::string> kernel_names;       // in the order to interleave
+  std::map<std::string, KernelSpec> kernels;   // every kernel known (library + file)
+  Topology topology;
+  WorkloadSpec workload;
+  WatchdogSpec watchdog;
+  BackendSpec backend;
+  Accel accel = Accel::kAuto;
+  Duration duration = std::chrono::minutes(3);
+  int runs_per_kernel = 5;
+  int parallel = 1;
+  double oversubscribe = 1.0;   // busy vCPUs may reach host cores x this
+  OnFailure on_failure = OnFailure::kStop;
+  CampaignStop stop = CampaignStop::kFixed;
+  std::optional<Duration> budget;  // wall-clock limit for the whole campaign
+  double confidence = 0.95;
+
+  const KernelSpec& kernel(const std::string& kernel_name) const { return kernels.at(kernel_name); }
+  // Guest time the campaign asks for at most: runs x kernels x duration.
+  Duration planned_guest_time() const;
+};
+
+// One problem found in a campaign file.
+struct ConfigIssue {
+  SourceLocation where;
+  std::string key;      // dotted path: "topology.memory", "kernel.6.1.source"
+  std::string message;  // what is wrong
+  std::string hint;     // what to do, e.g. "did you mean 'runs_per_kernel'?"
+
+  // "file:line:col: key: message (hint)"
+  std::string to_string() const;
+};
+
+// Thrown when a campaign file has problems: all of them, in file order.
+class ConfigErrors : public Error {
+ public:
+  explicit ConfigErrors(std::vector<ConfigIssue> issues);
+  const std::vector<ConfigIssue>& issues() const { return issues_; }
+
+ private:
+  std::vector<ConfigIssue> issues_;
+};
+
+// Loads the kernel library (data_dir()/configs/kernels.toml) and then `file`,
+// validates everything and returns the campaign. Throws ConfigErrors listing
+// every problem found.
+Campaign load_campaign(const std::filesystem::path& file);
+
+// The same from text (tests and `run` flags); `display_name` names it in errors.
+Campaign load_campaign_text(const std::string& text, const std::string& display_name,
+                            const std::filesystem::path& base_dir);
+
+// The kernel library alone (for `kernel list` / `kernel build NAME` without a campaign).
+std::map<std::string, KernelSpec> load_kernel_library();
+
+// Closest candidate by edit distance, or "" when none is close enough.
+std::string closest_match(const std::string& word, const std::vector<std::string>& candidates);
+
+const char* to_string(Accel a);
+const char* to_string(BackendKind b);
+
+}  // namespace numasoak

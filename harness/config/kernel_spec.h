@@ -1,0 +1,46 @@
+// KernelSpec: one named kernel build, as configs/kernels.toml or a campaign
+// file defines it. What to build from (or use as is), which patch series and
+// config fragments, and whether the race-window amplifier is compiled in.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "common/error.h"
+
+namespace numasoak {
+
+enum class KernelSourceKind {
+  kDebianSource,  // "debian:linux-source-6.1": the tarball a Debian package installs in /usr/src
+  kDebianImage,   // "debian-image:linux-image-amd64": Debian's prebuilt kernel, no build
+  kTree,          // a path to a kernel source tree
+  kBzImage,       // a path to a ready bzImage, no build
+};
+
+struct KernelSpec {
+  std::string name;          // stable name users type: "6.1", "6.1+backport"
+  std::string description;   // one line for `kernel list`
+  KernelSourceKind kind = KernelSourceKind::kDebianSource;
+  std::string package;       // kDebianSource / kDebianImage: the Debian package name
+  std::filesystem::path path;  // kTree / kBzImage: absolute path
+  // Patch series, relative to images/patches/ ("6.1/backport"); each is a
+  // folder of *.patch files applied in file-name order.
+  std::vector<std::string> patches;
+  // Config fragments: names in images/kernel/ without ".config", or paths.
+  std::vector<std::string> fragments;
+  // Apply the race-window amplifier series that matches the last patch
+  // series (images/patches/<series>/amplifier), or the source's own
+  // (images/patches/<major.minor>/amplifier) when there are no patches.
+  bool amplifier = false;
+  SourceLocation where;      // where it was defined
+
+  bool needs_build() const { return kind == KernelSourceKind::kDebianSource || kind == KernelSourceKind::kTree; }
+};
+
+}  // namespace numasoak
+
+namespace numasoak {
+// "debian:linux-source-6.1", "debian-image:linux-image-amd64" or the path.
+std::string describe_source(const KernelSpec& spec);
+}  // namespace numasoak
