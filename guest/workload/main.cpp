@@ -1,0 +1,379 @@
+// numasoak-workload: the guest side of numasoak.
+//
+// Reads its settings from the kernel command line (nsw.<knob>=<value>, see
+// spec/knobs.h), applies the kernel settings, proves the guest can exercise
+// the race (or sends config_error and exits 2), then runs worker processes
+// for `duration` seconds while it reports to the host over the agent channel:
+// `started`, a `heartbeat` per second (vmstat and op deltas),
+// `integrity_error` per lost range, `warning`, `finished`. See PROTOCOL.md.
+//
+// Exit codes: 0 ran clean, 1 integrity errors, 2 configuration error,
+// 3 internal error.
+#include <algorithm>
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <fcntl.h>
+#include <poll.h>
+#include <string>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <vector>
+
+#include "spec/knobs.h"
+#include "workload/agent.h"
+#include "workload/checks.h"
+#include "workload/counters.h"
+#include "workload/json.h"
+#include "workload/sys.h"
+#include "workload/topology.h"
+#include "workload/vmstat.h"
+#include "workload/worker.h"
+
+namespace numasoak::guest {
+namespace {
+
+using nsw::Knob;
+
+constexpr int kExitOk = 0, kExitIntegrity = 1, kExitConfig = 2, kExitInternal = 3;
+constexpr int kMaxRestarts = 16;
+constexpr int kProtocolVersion = 1;
+
+std::string hex(std::uint64_t v) {
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+void console(const std::string& text) {
+  const std::string line = "numasoak: " + text + "\n";
+  [[maybe_unused]] const ssize_t n = ::write(STDERR_FILENO, line.data(), line.size());
+}
+
+class Workload {
+ public:
+  Workload(Agent& agent, nsw::Settings settings, GuestTopology topo)
+      : agent_(agent), s_(std::move(settings)), topo_(std::move(topo)) {}
+
+  void send_started(const KernelState& ks) {
+    JsonLine settings;
+    for (std::size_t i = 0; i < nsw::kKnobCount; ++i)
+      settings.str(nsw::kKnobs[i].name, nsw::format_value(nsw::kKnobs[i], s_.values[i]));
+    std::string node_mem = "[";
+    for (std::size_t i = 0; i < topo_.nodes.size(); ++i)
+      node_mem += (i ? "," : "") + std::to_string(topo_.nodes[i].mem_kb / 1024);
+    node_mem += "]";
+    JsonLine m;
+    m.str("type", "started")
+        .num("v", kProtocolVersion)
+        .num("uptime_ms", uptime_ms())
+        .str("kernel", ks.release)
+        .num("nodes", static_cast<std::int64_t>(topo_.memory_nodes().size()))
+        .num("cpus", static_cast<std::int64_t>(topo_.cpus.size()))
+        .raw("node_cpus", topo_.cpus_json())
+        .raw("node_mem_mb", node_mem)
+        .str("thp", ks.thp_enabled)
+        .str("thp_defrag", ks.thp_defrag)
+        .num("numa_balancing", ks.numa_balancing)
+        .num("scan_delay_ms", ks.scan_delay_ms)
+        .num("scan_period_min_ms", ks.scan_period_min_ms)
+        .num("scan_period_max_ms", ks.scan_period_max_ms)
+        .num("scan_size_mb", ks.scan_size_mb)
+        .num("race_widen_us", ks.race_widen_us)
+        .num("race_widen_uffd_us", ks.race_widen_uffd_us)
+        .str("profile", s_.profile)
+        .raw("settings", settings.object());
+    agent_.send(m.line());
+    console("workload started (profile " + s_.profile + ", kernel " + ks.release + ", " +
+            std::to_string(topo_.memory_nodes().size()) + " nodes, " + std::to_string(topo_.cpus.size()) +
+            " CPUs, THP " + ks.thp_enabled + ", numa_balancing " + std::to_string(ks.numa_balancing) +
+            ", race_widen_us " + std::to_string(ks.race_widen_us) + ")");
+  }
+
+  int run() {
+    void* shm = ::mmap(nullptr, sizeof(OpCounters), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (shm == MAP_FAILED) return fail("cannot map the shared counters: " + errno_text(errno));
+    ops_ = new (shm) OpCounters();
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) return fail("pipe2: " + errno_text(errno));
+    pipe_r_ = fds[0];
+    pipe_w_ = fds[1];
+    ::fcntl(pipe_r_, F_SETFL, O_NONBLOCK);
+    ::fcntl(pipe_w_, F_SETFL, O_NONBLOCK);
+
+    start_ms_ = uptime_ms();
+    vm_start_ = vm_last_ = read_vmstat();
+    ops_last_ = ops_->snapshot();
+    last_hb_ms_ = start_ms_;
+    for (int i = 0; i < s_.get(Knob::processes); ++i) {
+      const pid_t pid = spawn(i);
+      if (pid < 0) return fail("fork: " + errno_text(errno));
+      workers_.push_back(pid);
+    }
+
+    const std::int64_t duration_ms = s_.get(Knob::duration) * 1000;
+    const std::int64_t hb = s_.get(Knob::heartbeat_ms);
+    bool broken = false;
+    while (duration_ms == 0 || uptime_ms() - start_ms_ < duration_ms) {
+      std::int64_t wait = last_hb_ms_ + hb - uptime_ms();
+      if (duration_ms > 0) wait = std::min(wait, start_ms_ + duration_ms - uptime_ms());
+      pollfd p{pipe_r_, POLLIN, 0};
+      if (wait > 0) ::poll(&p, 1, static_cast<int>(std::min<std::int64_t>(wait, 60000)));
+      drain_events();
+      if (uptime_ms() - last_hb_ms_ >= hb) {
+        heartbeat();
+        check_progress();
+        if (!reap_and_restart()) {
+          broken = true;
+          break;
+        }
+      }
+    }
+    stop_workers();
+    drain_events();
+    heartbeat();
+    const std::uint64_t events = ops_->get(Op::integrity_events);
+    const char* status = broken ? "error" : events > 0 ? "integrity_errors" : "ok";
+    const int code = broken ? kExitInternal : events > 0 ? kExitIntegrity : kExitOk;
+    finished(status, code);
+    return code;
+  }
+
+  void finished(const std::string& status, int code) {
+    JsonLine m;
+    m.str("type", "finished")
+        .str("status", status)
+        .num("exit_code", code)
+        .num("uptime_ms", uptime_ms())
+        .unum("integrity_events", ops_ ? ops_->get(Op::integrity_events) : 0)
+        .unum("integrity_pages", ops_ ? ops_->get(Op::integrity_pages) : 0);
+    agent_.send(m.line());
+    console("workload finished: " + status);
+  }
+
+ private:
+  int fail(const std::string& why) {
+    JsonLine m;
+    m.str("type", "warning").str("reason", why).num("uptime_ms", uptime_ms());
+    agent_.send(m.line());
+    console("internal error: " + why);
+    finished("error", kExitInternal);
+    return kExitInternal;
+  }
+
+  pid_t spawn(int index) {
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+      ::close(pipe_r_);
+      run_worker(index, s_, topo_, *ops_, pipe_w_);
+    }
+    return pid;
+  }
+
+  void drain_events() {
+    EventRecord r;
+    while (::read(pipe_r_, &r, sizeof r) == static_cast<ssize_t>(sizeof r)) {
+      JsonLine m;
+      m.str("type", "integrity_error")
+          .num("worker", r.worker)
+          .str("addr", hex(r.addr))
+          .unum("pages", r.pages)
+          .num("node", r.node)
+          .str("kind", r.zero ? "zero" : "corrupt")
+          .str("expected", hex(r.expected))
+          .str("actual", hex(r.actual))
+          .num("uptime_ms", r.uptime_ms);
+      agent_.send(m.line());
+      console("integrity error: worker " + std::to_string(r.worker) + " lost " + std::to_string(r.pages) +
+              " page(s) at " + hex(r.addr) + " on node " + std::to_string(r.node) + " (" +
+              (r.zero ? "read zero" : "wrong data") + ") at " + std::to_string(r.uptime_ms / 1000) + "." +
+              std::to_string(r.uptime_ms % 1000 / 100) + " s");
+    }
+  }
+
+  void heartbeat() {
+    const std::int64_t now = uptime_ms();
+    const VmstatSample vm = read_vmstat();
+    const auto ops = ops_->snapshot();
+    JsonLine v, o;
+    for (std::size_t i = 0; i < kVmstatKeys.size(); ++i)
+      if (vm.present[i]) v.unum(kVmstatKeys[i], vm.value[i] - std::min(vm.value[i], vm_last_.value[i]));
+    for (std::size_t i = 0; i < kOpCount; ++i) o.unum(kOpNames[i], ops[i] - std::min(ops[i], ops_last_[i]));
+    JsonLine m;
+    m.str("type", "heartbeat")
+        .unum("seq", ++seq_)
+        .num("uptime_ms", now)
+        .num("dt_ms", now - last_hb_ms_)
+        .raw("vmstat", v.object())
+        .raw("ops", o.object());
+    agent_.send(m.line());
+    vm_last_ = vm;
+    ops_last_ = ops;
+    last_hb_ms_ = now;
+  }
+
+  // Warns once when the race's ingredients are missing after warn_after_s.
+  void check_progress() {
+    const std::int64_t after = s_.get(Knob::warn_after_s);
+    if (warned_ || after == 0 || uptime_ms() - start_ms_ < after * 1000) return;
+    warned_ = true;
+    const std::uint64_t thp_mig = vm_last_.get(Vm::thp_migration_success) - vm_start_.get(Vm::thp_migration_success);
+    const std::uint64_t huge_upd = vm_last_.get(Vm::numa_huge_pte_updates) - vm_start_.get(Vm::numa_huge_pte_updates);
+    std::string why;
+    if (thp_mig == 0 && huge_upd == 0)
+      why = "no THP migration and no huge-PMD NUMA update after " + std::to_string(after) +
+            " s: the race is not being exercised";
+    else if (thp_mig == 0 && (s_.on(Knob::move_pages) || s_.on(Knob::balancing)))
+      why = "no THP migration after " + std::to_string(after) + " s";
+    else if (huge_upd == 0 && s_.on(Knob::balancing) && s_.get(Knob::numa_balancing) != 0)
+      why = "no huge-PMD NUMA update (numa_huge_pte_updates) after " + std::to_string(after) + " s";
+    if (why.empty()) return;
+    JsonLine m;
+    m.str("type", "warning").str("reason", why).num("uptime_ms", uptime_ms());
+    agent_.send(m.line());
+    console("warning: " + why);
+  }
+
+  // Restarts workers that died; false when too many did.
+  bool reap_and_restart() {
+    for (std::size_t i = 0; i < workers_.size(); ++i) {
+      int st = 0;
+      const pid_t pid = ::waitpid(workers_[i], &st, WNOHANG);
+      if (pid != workers_[i]) continue;
+      const std::string how = WIFSIGNALED(st) ? "was killed by signal " + std::to_string(WTERMSIG(st))
+                                              : "exited with status " + std::to_string(WEXITSTATUS(st));
+      const bool give_up = ++restarts_ > kMaxRestarts;
+      const std::string why = "worker " + std::to_string(i) + " " + how + (give_up ? "; too many, giving up" : "; restarted");
+      JsonLine m;
+      m.str("type", "warning").str("reason", why).num("uptime_ms", uptime_ms());
+      agent_.send(m.line());
+      console("warning: " + why);
+      if (give_up) return false;
+      ops_->add(Op::worker_restarts);
+      workers_[i] = spawn(static_cast<int>(i));
+    }
+    return true;
+  }
+
+  void stop_workers() {
+    for (pid_t pid : workers_)
+      if (pid > 0) ::kill(pid, SIGTERM);
+    const std::int64_t deadline = uptime_ms() + 30000;  // the last verification pass, under TCG
+    std::size_t left = workers_.size();
+    while (left > 0 && uptime_ms() < deadline) {
+      for (auto& pid : workers_) {
+        if (pid <= 0) continue;
+        int st = 0;
+        if (::waitpid(pid, &st, WNOHANG) == pid) {
+          pid = -1;
+          --left;
+        }
+      }
+      drain_events();
+      if (left > 0) sleep_us(20000);
+    }
+    for (auto& pid : workers_) {
+      if (pid <= 0) continue;
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, nullptr, 0);
+      pid = -1;
+    }
+  }
+
+  Agent& agent_;
+  nsw::Settings s_;
+  GuestTopology topo_;
+  OpCounters* ops_ = nullptr;
+  int pipe_r_ = -1, pipe_w_ = -1;
+  std::vector<pid_t> workers_;
+  VmstatSample vm_start_, vm_last_;
+  std::array<std::uint64_t, kOpCount> ops_last_{};
+  std::int64_t start_ms_ = 0, last_hb_ms_ = 0;
+  std::uint64_t seq_ = 0;
+  int restarts_ = 0;
+  bool warned_ = false;
+};
+
+int config_error(Agent& agent, const std::string& reason) {
+  JsonLine m;
+  m.str("type", "config_error").str("reason", reason).num("uptime_ms", uptime_ms());
+  agent.send(m.line());
+  JsonLine f;
+  f.str("type", "finished").str("status", "config_error").num("exit_code", kExitConfig).num("uptime_ms", uptime_ms());
+  agent.send(f.line());
+  console("config error: " + reason);
+  return kExitConfig;
+}
+
+void usage() {
+  std::fprintf(stderr,
+               "usage: numasoak-workload [--agent PATH|-] [--cmdline TEXT] [--cmdline-file PATH] [--knobs]\n"
+               "Settings come from the kernel command line as nsw.<knob>=<value>; --knobs lists them.\n");
+}
+
+void list_knobs() {
+  for (const auto& p : nsw::kProfiles)
+    std::printf("profile %-16s %s\n", std::string(p.name).c_str(), std::string(p.help).c_str());
+  for (const auto& k : nsw::kKnobs)
+    std::printf("nsw.%-24s default %-8s %s\n", std::string(k.name).c_str(), nsw::format_value(k, k.def).c_str(),
+                std::string(k.help).c_str());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string agent_path = "/dev/ttyS1";
+  std::string cmdline_path = "/proc/cmdline";
+  std::string cmdline_text;
+  bool have_text = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--agent" && i + 1 < argc) {
+      agent_path = argv[++i];
+    } else if (a == "--cmdline" && i + 1 < argc) {
+      cmdline_text = argv[++i];
+      have_text = true;
+    } else if (a == "--cmdline-file" && i + 1 < argc) {
+      cmdline_path = argv[++i];
+    } else if (a == "--knobs") {
+      list_knobs();
+      return 0;
+    } else {
+      usage();
+      return a == "--help" || a == "-h" ? 0 : kExitConfig;
+    }
+  }
+  std::signal(SIGPIPE, SIG_IGN);
+
+  Agent agent;
+  if (auto err = agent.open(agent_path); !err.empty()) {
+    console("cannot open the agent channel " + err);
+    return kExitInternal;
+  }
+  if (!have_text) {
+    auto text = read_text(cmdline_path, 1 << 16);
+    if (!text) return config_error(agent, "cannot read " + cmdline_path);
+    cmdline_text = *text;
+  }
+  const nsw::ParseResult parsed = nsw::settings_from_cmdline(cmdline_text);
+  if (!parsed.ok()) {
+    std::string reason;
+    for (const auto& e : parsed.errors) reason += (reason.empty() ? "" : "; ") + e;
+    return config_error(agent, reason);
+  }
+  KernelState ks;
+  if (auto why = apply_kernel_settings(parsed.settings, cmdline_text, ks); !why.empty())
+    return config_error(agent, why);
+  GuestTopology topo = read_topology();
+  if (auto why = check_guest(parsed.settings, topo); !why.empty()) return config_error(agent, why);
+
+  Workload w(agent, parsed.settings, std::move(topo));
+  w.send_started(ks);
+  return w.run();
+}
+
+}  // namespace numasoak::guest
+
+int main(int argc, char** argv) { return numasoak::guest::main(argc, argv); }

@@ -1,0 +1,157 @@
+#include "workload/worker.h"
+
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <sys/mman.h>
+#include <thread>
+#include <unistd.h>
+
+#include "workload/integrity.h"
+#include "workload/sys.h"
+
+namespace numasoak::guest {
+
+using nsw::Knob;
+
+namespace {
+
+// A 2 MiB-aligned private anonymous region, asked to be THP-backed.
+std::byte* map_region(std::size_t bytes) {
+  const std::size_t span = bytes + kHugeSize;
+  void* raw = ::mmap(nullptr, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (raw == MAP_FAILED) return nullptr;
+  const auto start = reinterpret_cast<std::uintptr_t>(raw);
+  const std::uintptr_t aligned = (start + kHugeSize - 1) & ~(std::uintptr_t{kHugeSize} - 1);
+  if (aligned > start) ::munmap(raw, aligned - start);
+  const std::uintptr_t end = start + span, want_end = aligned + bytes;
+  if (end > want_end) ::munmap(reinterpret_cast<void*>(want_end), end - want_end);
+  auto* region = reinterpret_cast<std::byte*>(aligned);
+  ::madvise(region, bytes, MADV_HUGEPAGE);
+  return region;
+}
+
+void send_event(const WorkerContext& ctx, const IntegrityEvent& ev) {
+  EventRecord r;
+  r.worker = ctx.index;
+  r.node = ev.node;
+  r.addr = ev.addr;
+  r.pages = ev.pages;
+  r.expected = ev.expected;
+  r.actual = ev.actual;
+  r.uptime_ms = ev.uptime_ms;
+  r.zero = ev.zero ? 1 : 0;
+  // Atomic (< PIPE_BUF); if the agent is far behind, the pipe is full and
+  // the record is dropped rather than stalling the checker (counted anyway).
+  [[maybe_unused]] const ssize_t n = ::write(ctx.event_fd, &r, sizeof r);
+}
+
+void run_verifier(WorkerContext& ctx, IntegrityChecker& checker) {
+  const std::int64_t pause_us = ctx.knob(Knob::verify_pause_ms) * 1000;
+  const std::int64_t refresh_every = ctx.knob(Knob::refresh_every);
+  const std::uint64_t max_reports = static_cast<std::uint64_t>(ctx.knob(Knob::max_reports));
+  std::uint64_t reported = 0;
+  std::size_t refresh_cursor = 0;
+  std::vector<IntegrityEvent> events;
+  for (std::int64_t pass = 1; !ctx.stop.load(std::memory_order_relaxed); ++pass) {
+    for (std::size_t b = 0; b < checker.blocks(); ++b) {
+      const std::uint64_t before = checker.pages_checked();
+      events.clear();
+      checker.verify_block(b, events);
+      ctx.ops->add(Op::pages_checked, checker.pages_checked() - before);
+      for (const auto& ev : events) {
+        ctx.ops->add(Op::integrity_events);
+        ctx.ops->add(Op::integrity_pages, ev.pages);
+        if (reported++ < max_reports) send_event(ctx, ev);
+      }
+      if (ctx.stop.load(std::memory_order_relaxed)) break;
+    }
+    ctx.ops->add(Op::verify_passes);
+    if (refresh_every > 0 && pass % refresh_every == 0) checker.refresh_block(refresh_cursor++ % checker.blocks());
+    sleep_us(pause_us);
+  }
+}
+
+}  // namespace
+
+void run_worker(int index, const nsw::Settings& settings, const GuestTopology& topo, OpCounters& ops, int event_fd) {
+  // SIGTERM ends the worker; only this thread takes it (sigwait below).
+  sigset_t term;
+  sigemptyset(&term);
+  sigaddset(&term, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &term, nullptr);
+
+  WorkerContext ctx;
+  ctx.index = index;
+  ctx.settings = &settings;
+  ctx.topo = &topo;
+  ctx.ops = &ops;
+  ctx.bytes = nsw::region_bytes(settings);
+  ctx.mem_nodes = topo.memory_nodes();
+  ctx.event_fd = event_fd;
+  ctx.region = map_region(ctx.bytes);
+  if (!ctx.region) {
+    std::fprintf(stderr, "numasoak: worker %d: cannot map %zu MiB\n", index, ctx.bytes >> 20);
+    std::_Exit(3);
+  }
+
+  const std::uint32_t seed = static_cast<std::uint32_t>(settings.get(Knob::seed)) * 2654435761u +
+                             static_cast<std::uint32_t>(index);
+  IntegrityChecker checker(ctx.region, ctx.bytes, seed, node_of, uptime_ms);
+  checker.set_block_reset([](std::byte* block) { ::madvise(block, kHugeSize, MADV_DONTNEED); });
+  checker.fill();  // faults in the THPs
+
+  if (settings.on(Knob::uffd_wp)) {
+    std::string why;
+    ctx.uffd = uffd_open_wp(ctx.region, ctx.bytes, &why);
+    if (ctx.uffd < 0) std::fprintf(stderr, "numasoak: worker %d: %s\n", index, why.c_str());
+  }
+
+  std::vector<std::thread> threads;
+  if (settings.on(Knob::balancing)) {
+    int slot = 0;
+    for (int cpu : topo.cpus)
+      for (std::int64_t t = 0; t < settings.get(Knob::touchers); ++t)
+        threads.emplace_back(run_toucher, std::ref(ctx), cpu, slot++);
+  } else if (ctx.uffd >= 0) {
+    // uffd-wp needs writes to fault on: one unpinned writer.
+    threads.emplace_back(run_toucher, std::ref(ctx), -1, 0);
+  }
+  if (settings.on(Knob::move_pages)) threads.emplace_back(run_migrator, std::ref(ctx));
+  if (settings.on(Knob::mprotect)) threads.emplace_back(run_mprotect_churn, std::ref(ctx));
+  if (settings.on(Knob::split_collapse)) threads.emplace_back(run_split_collapse, std::ref(ctx));
+  if (settings.on(Knob::integrity)) threads.emplace_back(run_verifier, std::ref(ctx), std::ref(checker));
+  std::thread protector, handler;
+  if (ctx.uffd >= 0) {
+    handler = std::thread(run_uffd_handler, std::ref(ctx));
+    protector = std::thread(run_uffd_protector, std::ref(ctx));
+  }
+
+  int sig = 0;
+  sigwait(&term, &sig);
+
+  // Orderly stop: no new write-protection, then release every writer that
+  // may wait on a write-protect fault, then the handler last.
+  ctx.stop = true;
+  if (protector.joinable()) protector.join();
+  if (ctx.uffd >= 0) uffd_writeprotect(ctx.uffd, ctx.region, ctx.bytes, false);
+  for (auto& t : threads) t.join();
+  ctx.stop_handler = true;
+  if (handler.joinable()) handler.join();
+
+  // One last full pass: losses since the verifier's last look count too.
+  if (settings.on(Knob::integrity)) {
+    std::vector<IntegrityEvent> events;
+    const std::uint64_t before = checker.pages_checked();
+    checker.verify_all(events);
+    ops.add(Op::pages_checked, checker.pages_checked() - before);
+    for (const auto& ev : events) {
+      ops.add(Op::integrity_events);
+      ops.add(Op::integrity_pages, ev.pages);
+      send_event(ctx, ev);
+    }
+  }
+  std::_Exit(0);
+}
+
+}  // namespace numasoak::guest

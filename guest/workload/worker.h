@@ -1,0 +1,69 @@
+// A worker process: one private, 2 MiB-aligned, THP-backed region and the
+// stressor threads that work on it (touchers, migrator, uffd-wp, churn) plus
+// the integrity verifier. Workers are separate processes because NUMA
+// balancing scans each mm on its own and NUMA-fault THP migration refuses
+// THPs mapped by more than one process.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "spec/knobs.h"
+#include "workload/counters.h"
+#include "workload/topology.h"
+
+namespace numasoak::guest {
+
+// One integrity event on its way from a worker to the agent: fixed size, so a
+// pipe write of it is atomic (< PIPE_BUF).
+struct EventRecord {
+  std::int32_t worker = 0;
+  std::int32_t node = -1;
+  std::uint64_t addr = 0;
+  std::uint64_t pages = 0;
+  std::uint64_t expected = 0;
+  std::uint64_t actual = 0;
+  std::int64_t uptime_ms = 0;
+  std::uint32_t zero = 0;
+  std::uint32_t pad = 0;
+};
+
+// What every stressor thread of a worker shares.
+struct WorkerContext {
+  int index = 0;
+  const nsw::Settings* settings = nullptr;
+  const GuestTopology* topo = nullptr;
+  OpCounters* ops = nullptr;
+  std::byte* region = nullptr;  // 2 MiB aligned
+  std::size_t bytes = 0;        // multiple of 2 MiB
+  std::vector<int> mem_nodes;   // migration targets
+  int uffd = -1;                // registered in write-protect mode, or -1
+  int event_fd = -1;            // write end of the event pipe
+  std::atomic<bool> stop{false};
+  std::atomic<bool> stop_handler{false};  // the uffd handler stops last
+
+  std::size_t blocks() const { return bytes / (std::size_t{2} << 20); }
+  std::int64_t knob(nsw::Knob k) const { return settings->get(k); }
+};
+
+// Runs worker `index` until SIGTERM; never returns (exits the process).
+[[noreturn]] void run_worker(int index, const nsw::Settings& settings, const GuestTopology& topo, OpCounters& ops,
+                             int event_fd);
+
+// Stressor threads (stressors.cpp); each runs until ctx.stop.
+void run_toucher(WorkerContext& ctx, int cpu, int slot);
+void run_migrator(WorkerContext& ctx);
+void run_uffd_protector(WorkerContext& ctx);
+void run_uffd_handler(WorkerContext& ctx);
+void run_mprotect_churn(WorkerContext& ctx);
+void run_split_collapse(WorkerContext& ctx);
+
+// userfaultfd: opens one with the write-protect feature and registers
+// [addr, addr+len) in WP mode. Returns the fd, or -1 with `why` set.
+int uffd_open_wp(void* addr, std::size_t len, std::string* why);
+// UFFDIO_WRITEPROTECT of a range: protect (wp=true) or resolve (and wake).
+bool uffd_writeprotect(int uffd, void* addr, std::size_t len, bool wp);
+
+}  // namespace numasoak::guest

@@ -1,0 +1,59 @@
+// Initramfs builder: packs a static busybox, the static numasoak-workload and
+// the guest's /init into a gzip'd newc cpio that is byte-for-byte the same
+// for the same inputs, and caches it by content under
+// cache_dir()/images/<hash>/ (initramfs.cpio.gz + manifest.json).
+#pragma once
+
+#include <array>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "common/bytes.h"
+
+namespace numasoak::image {
+
+namespace fs = std::filesystem;
+
+struct ImageInputs {
+  fs::path busybox;   // static busybox (Debian's busybox-static: /bin/busybox)
+  fs::path workload;  // numasoak-workload, static
+  fs::path init;      // guest/init
+
+  // /bin/busybox and the guest build folder (NUMASOAK_GUEST_BIN_DIR, or the
+  // $NUMASOAK_GUEST_BIN_DIR environment variable when set).
+  static ImageInputs defaults();
+};
+
+struct ImageArtifact {
+  fs::path path;      // <cache>/images/<hash>/initramfs.cpio.gz
+  fs::path manifest;  // <cache>/images/<hash>/manifest.json
+  std::string hash;   // the cache key: SHA-256 over the inputs' bytes
+  std::string sha256; // of the artifact itself
+  Bytes size;         // compressed size
+  bool cache_hit = false;
+  std::string busybox_version;  // "1.35.0 (Debian 1:1.35.0-4+deb12u1+b1)"
+};
+
+// Progress lines for people ("packing 23 entries"), one call each.
+using ImageProgress = std::function<void(std::string_view)>;
+
+// Builds (or finds in the cache) the initramfs for `inputs`. Throws a
+// one-line numasoak::Error when an input is missing or unusable (with a hint
+// such as "apt-get install busybox-static") or the cache cannot be written.
+ImageArtifact build_image(const ImageInputs& inputs, const ImageProgress& progress = {});
+
+// Busybox applets linked in /bin: what /init and a person debugging need.
+inline constexpr std::array<std::string_view, 24> kApplets = {
+    "cat",   "dmesg", "echo",  "free",  "grep",   "head", "ls",   "mkdir",
+    "mount", "mknod", "poweroff", "ps", "reboot", "rm",   "sed",  "sh",
+    "sleep", "stty",  "sync",  "tail",  "top",    "umount", "uname", "wc"};
+
+// Pure helpers (tested on their own).
+// The version a busybox binary prints ("1.35.0 (Debian ...)"), "" if none.
+std::string busybox_version(std::string_view binary);
+// True for an ELF executable without a PT_INTERP program header.
+bool is_static_elf(std::string_view binary);
+
+}  // namespace numasoak::image
