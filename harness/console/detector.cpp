@@ -1,0 +1,204 @@
+#include "console/detector.h"
+
+#include <algorithm>
+
+#include "console/console_line.h"
+#include "console/line_assembler.h"
+
+namespace numasoak::console {
+namespace {
+
+// A Call Trace that starts this far into a report belongs to something else.
+constexpr std::uint64_t kTraceStartLimit = 64;
+// Markers not taken yet beyond this are dropped (first_marker() stays).
+constexpr size_t kMaxPendingMarkers = 1024;
+
+bool starts_trace(std::string_view message) {
+  return message.find("Call Trace:") != std::string_view::npos ||
+         message.find("Call trace:") != std::string_view::npos;
+}
+
+// "<TASK>", "</IRQ>", "<NMI>", ...: markers inside an x86 trace.
+bool trace_tag(std::string_view message) {
+  while (!message.empty() && message.front() == ' ') message.remove_prefix(1);
+  while (!message.empty() && message.back() == ' ') message.remove_suffix(1);
+  return message.size() >= 3 && message.front() == '<' && message.back() == '>' && message.size() <= 8;
+}
+
+bool same_printer(std::string_view a, std::string_view b) { return a.empty() || b.empty() || a == b; }
+
+}  // namespace
+
+struct Detector::Open {
+  Failure failure;
+  SignatureMatch match;
+  Duration deadline{0};
+  bool truncated = false;
+  // Guilty-frame search.
+  bool in_trace = false;
+  std::string ip_frame;     // first useful RIP:/pc : function
+  std::string trace_frame;  // first useful Call Trace function
+};
+
+Detector::Detector(DetectorOptions options) : options_(options) {
+  options_.report_max_lines = std::max<size_t>(options_.report_max_lines, 1);
+  options_.max_open_reports = std::max<size_t>(options_.max_open_reports, 1);
+}
+
+Detector::~Detector() = default;
+Detector::Detector(Detector&&) noexcept = default;
+Detector& Detector::operator=(Detector&&) noexcept = default;
+
+void Detector::feed(std::string_view line, Duration host_time) {
+  ++lines_;
+  advance(host_time);
+  const ConsoleLine cl = parse_console_line(line);
+
+  if (auto match = match_signature(cl.message)) {
+    if (match->signature->continuation) {
+      // Join the newest open report from the same printer, if any.
+      for (size_t i = open_.size(); i-- > 0;) {
+        Open& r = open_[i];
+        if (!same_printer(r.failure.caller, cl.caller)) continue;
+        r.failure.followed_by.emplace_back(match->signature->kind);
+        r.failure.severity = std::max(r.failure.severity, match->signature->severity);
+        attach(r, line, cl.message);
+        if (r.failure.report_lines >= options_.report_max_lines) complete(i);
+        return;
+      }
+    }
+    // A new report: it ends the ones this printer was writing.
+    for (size_t i = open_.size(); i-- > 0;) {
+      if (same_printer(open_[i].failure.caller, cl.caller)) complete(i);
+    }
+    start(line, cl.caller, cl.uptime, std::move(*match), host_time);
+    return;
+  }
+
+  for (size_t i = open_.size(); i-- > 0;) {
+    Open& r = open_[i];
+    if (!same_printer(r.failure.caller, cl.caller)) continue;
+    attach(r, line, cl.message);
+    if (r.failure.report_lines >= options_.report_max_lines) complete(i);
+  }
+}
+
+void Detector::start(std::string_view line, std::string_view caller, std::optional<double> uptime,
+                     SignatureMatch match, Duration host_time) {
+  if (open_.size() >= options_.max_open_reports) complete(0);
+  const Signature& sig = *match.signature;
+  Open r;
+  r.failure.kind = std::string(sig.kind);
+  r.failure.severity = sig.severity;
+  r.failure.caller = std::string(caller);
+  r.failure.uptime_s = uptime;
+  r.failure.line = lines_;
+  r.failure.host_time = host_time;
+  if (sig.source_group > 0 && static_cast<size_t>(sig.source_group) < match.groups.size()) {
+    r.failure.source = neutralize(match.groups[static_cast<size_t>(sig.source_group)], 200);
+  }
+  r.deadline = host_time + options_.report_window;
+  r.match = std::move(match);
+
+  Marker m;
+  m.kind = r.failure.kind;
+  m.title = build_title(r.match, {});
+  m.severity = r.failure.severity;
+  m.line = lines_;
+  m.uptime_s = uptime;
+  m.host_time = host_time;
+  if (!first_marker_) first_marker_ = m;
+  if (markers_.size() < kMaxPendingMarkers) markers_.push_back(std::move(m));
+
+  open_.push_back(std::move(r));
+  Open& added = open_.back();
+  // The marker line itself: the report's first line. It may also be a frame
+  // (pmd_clear_bad+0x..) but it is never the guilty one.
+  attach(added, line, {});
+  if (added.failure.report_lines >= options_.report_max_lines) complete(open_.size() - 1);
+}
+
+void Detector::attach(Open& r, std::string_view line, std::string_view message) {
+  Failure& f = r.failure;
+  ++f.report_lines;
+  if (!r.truncated) {
+    if (f.report.size() + line.size() + 1 > options_.report_max_bytes) {
+      r.truncated = true;
+      f.report += "[... report truncated]\n";
+    } else {
+      f.report += neutralize(line);
+      f.report += '\n';
+    }
+  }
+  if (message.empty() || f.report_lines > kTraceStartLimit) return;
+
+  const FrameRule rule = r.match.signature->frame;
+  if (r.ip_frame.empty()) {
+    const auto ip = ip_function(message);
+    if (!ip.empty() && !skip_frame(ip, rule)) r.ip_frame = std::string(ip);
+  }
+  if (starts_trace(message)) {
+    r.in_trace = true;
+    return;
+  }
+  if (!r.in_trace || !r.trace_frame.empty()) return;
+  bool questionable = false;
+  const auto fn = frame_function(message, &questionable);
+  if (fn.empty()) {
+    if (!trace_tag(message)) r.in_trace = false;  // the trace ended
+    return;
+  }
+  if (!questionable && !skip_frame(fn, rule)) r.trace_frame = std::string(fn);
+}
+
+void Detector::complete(size_t index) {
+  Open r = std::move(open_[index]);
+  open_.erase(open_.begin() + static_cast<std::ptrdiff_t>(index));
+  const Signature& sig = *r.match.signature;
+  std::string frame;
+  switch (sig.frame) {
+    case FrameRule::kMarker:
+      if (sig.frame_group > 0 && static_cast<size_t>(sig.frame_group) < r.match.groups.size()) {
+        const std::string& g = r.match.groups[static_cast<size_t>(sig.frame_group)];
+        frame = g.substr(0, g.find('.'));
+      }
+      break;
+    case FrameRule::kRipOrTrace:
+    case FrameRule::kStallTrace:
+      frame = !r.ip_frame.empty() ? r.ip_frame : r.trace_frame;
+      break;
+    case FrameRule::kTrace:
+    case FrameRule::kHungTrace:
+      frame = r.trace_frame;
+      break;
+  }
+  r.failure.guilty_frame = neutralize(frame, 128);
+  r.failure.title = build_title(r.match, r.failure.guilty_frame);
+  ++failures_;
+  completed_.push_back(std::move(r.failure));
+}
+
+void Detector::advance(Duration host_time) {
+  for (size_t i = open_.size(); i-- > 0;) {
+    if (host_time >= open_[i].deadline) complete(i);
+  }
+}
+
+void Detector::finish() {
+  while (!open_.empty()) complete(open_.size() - 1);
+}
+
+std::vector<Failure> Detector::take_completed() {
+  std::vector<Failure> out;
+  out.swap(completed_);
+  std::stable_sort(out.begin(), out.end(), [](const Failure& a, const Failure& b) { return a.line < b.line; });
+  return out;
+}
+
+std::vector<Marker> Detector::take_markers() {
+  std::vector<Marker> out;
+  out.swap(markers_);
+  return out;
+}
+
+}  // namespace numasoak::console

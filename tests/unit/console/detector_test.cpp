@@ -1,0 +1,325 @@
+#include "console/detector.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace numasoak::console {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+// Feeds lines 1 ms apart from `start`, returns the detector for inspection.
+void feed_all(Detector& d, const std::vector<std::string>& lines, Duration start = Duration{0}) {
+  Duration t = start;
+  for (const auto& l : lines) {
+    d.feed(l, t);
+    t += milliseconds(1);
+  }
+}
+
+std::vector<Failure> run(const std::vector<std::string>& lines, DetectorOptions o = {}) {
+  Detector d(o);
+  feed_all(d, lines);
+  d.finish();
+  return d.take_completed();
+}
+
+const std::vector<std::string> kSeed = {
+    "[2437548.196018] mm/pgtable-generic.c:50: bad pmd 00000000af22fc02(dffffffe71fbfe02)",
+    "[2437548.235022] Call Trace:",
+    "[2437548.238234]  <TASK>",
+    "[2437548.241060]  dump_stack_lvl+0x46/0x61",
+    "[2437548.245689]  panic+0x106/0x2e5",
+    "[2437548.249497]  pmd_clear_bad+0x3c/0x3c",
+    "[2437548.253967]  change_pmd_range.isra.0+0x34d/0x3a7",
+    "[2437548.259537]  change_p4d_range+0x156/0x20e",
+    "[2437548.264392]  change_protection_range+0x116/0x1a9",
+};
+
+TEST(Detector, CleanLinesGiveNothing) {
+  const auto f = run({"[    0.000000] Linux version 6.1.0", "[    1.871193] Run /init as init process",
+                      "[    2.062450] reboot: Power down"});
+  EXPECT_TRUE(f.empty());
+}
+
+TEST(Detector, SeedTraceIsOneBadPmdInChangePmdRange) {
+  const auto f = run(kSeed);
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].kind, "bad-pmd");
+  EXPECT_EQ(f[0].title, "bad pmd in change_pmd_range");
+  EXPECT_EQ(f[0].guilty_frame, "change_pmd_range");
+  EXPECT_EQ(f[0].source, "mm/pgtable-generic.c:50");
+  EXPECT_EQ(f[0].line, 1u);
+  ASSERT_TRUE(f[0].uptime_s);
+  EXPECT_NEAR(*f[0].uptime_s, 2437548.196018, 1e-6);
+  EXPECT_EQ(f[0].report_lines, kSeed.size());
+  EXPECT_EQ(f[0].followed_by, std::vector<std::string>{"pmd-clear-bad"});  // joined, not counted twice
+  EXPECT_FALSE(f[0].ends_run());
+}
+
+TEST(Detector, GuiltyFrameSkipsQuestionableFrames) {
+  const auto f = run({"[1.0] mm/pgtable-generic.c:51: bad pmd (____ptrval____)(efffffffff57fe00)", "[1.0] Call Trace:",
+                      "[1.0]  <TASK>", "[1.0]  ? stale_function+0x1/0x2", "[1.0]  dump_stack_lvl+0x46/0x61",
+                      "[1.0]  real_caller+0x10/0x20"});
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].guilty_frame, "real_caller");
+}
+
+TEST(Detector, BadPmdWithoutTraceHasPlainTitle) {
+  const auto f = run({"[27.5] mm/pgtable-generic.c:51: bad pmd (____ptrval____)(efffffffff57fe00)",
+                      "numasoak-workload: toucher 2 ok", "[28.0] random: crng init done"});
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].title, "bad pmd");
+  EXPECT_EQ(f[0].guilty_frame, "");
+  EXPECT_EQ(f[0].report_lines, 3u);
+}
+
+TEST(Detector, FirstMarkerIsKnownBeforeTheReportCompletes) {
+  Detector d;
+  d.feed("[ 1.0] booting", seconds(1));
+  EXPECT_FALSE(d.first_marker());
+  d.feed(kSeed[0], seconds(2));
+  ASSERT_TRUE(d.first_marker());
+  EXPECT_EQ(d.first_marker()->kind, "bad-pmd");
+  EXPECT_EQ(d.first_marker()->title, "bad pmd");  // provisional: no frame yet
+  EXPECT_EQ(d.first_marker()->line, 2u);
+  EXPECT_EQ(d.first_marker()->host_time, seconds(2));
+  EXPECT_TRUE(d.take_completed().empty());
+  EXPECT_TRUE(d.collecting());
+  const auto markers = d.take_markers();
+  ASSERT_EQ(markers.size(), 1u);
+  EXPECT_TRUE(d.take_markers().empty());
+}
+
+TEST(Detector, ReportCompletesAfterTheWindow) {
+  DetectorOptions o;
+  o.report_window = seconds(5);
+  Detector d(o);
+  d.feed(kSeed[0], seconds(10));
+  d.feed("[x] within the window", seconds(12));
+  d.advance(milliseconds(14999));
+  EXPECT_TRUE(d.take_completed().empty());
+  d.advance(seconds(15));
+  auto f = d.take_completed();
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].report_lines, 2u);
+  // A line after the window is not attached to anything.
+  d.feed("[x] too late", seconds(16));
+  d.finish();
+  EXPECT_TRUE(d.take_completed().empty());
+}
+
+TEST(Detector, LateLineCompletesTheReportBeforeItIsConsidered) {
+  Detector d;
+  d.feed(kSeed[0], seconds(0));
+  d.feed("[x] after window, fed without advance()", seconds(6));
+  auto f = d.take_completed();
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].report.find("after window"), std::string::npos);
+}
+
+TEST(Detector, ReportCompletesAfterMaxLines) {
+  DetectorOptions o;
+  o.report_max_lines = 10;
+  Detector d(o);
+  d.feed(kSeed[0], Duration{0});
+  for (int i = 0; i < 8; ++i) d.feed("[x] line " + std::to_string(i), Duration{0});
+  EXPECT_TRUE(d.take_completed().empty());
+  d.feed("[x] tenth", Duration{0});
+  auto f = d.take_completed();
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].report_lines, 10u);
+  EXPECT_FALSE(d.collecting());
+}
+
+TEST(Detector, ReportTextIsBounded) {
+  DetectorOptions o;
+  o.report_max_bytes = 1000;
+  Detector d(o);
+  d.feed(kSeed[0], Duration{0});
+  for (int i = 0; i < 100; ++i) d.feed(std::string(100, 'q'), Duration{0});
+  d.finish();
+  auto f = d.take_completed();
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_LE(f[0].report.size(), 1000u + 64);
+  EXPECT_NE(f[0].report.find("truncated"), std::string::npos);
+  EXPECT_EQ(f[0].report_lines, 101u);
+}
+
+TEST(Detector, CallerIdsKeepInterleavedReportsApart) {
+  const auto f = run({
+      "[1.000][ T100] mm/pgtable-generic.c:51: bad pmd (____ptrval____)(efffffffff57fe00)",
+      "[1.001][  T200] INFO: task numasoak-work:200 blocked for more than 2 seconds.",
+      "[1.002][ T100] Call Trace:",
+      "[1.003][  T200] Call Trace:",
+      "[1.004][  T200]  <TASK>",
+      "[1.005][  T200]  __schedule+0x1/0x2",
+      "[1.006][  T200]  schedule+0x1/0x2",
+      "[1.007][ T100]  <TASK>",
+      "[1.008][ T100]  pmd_clear_bad+0x3c/0x3c",
+      "[1.009][  T200]  rwsem_down_write_slowpath+0x1/0x2",
+      "[1.010][  T200]  do_truncate+0x1/0x2",
+      "[1.011][ T100]  change_pmd_range.isra.0+0x34d/0x3a7",
+      "[1.012][    C1] unrelated line from CPU 1",
+      "no caller id: attached to both",
+  });
+  ASSERT_EQ(f.size(), 2u);
+  EXPECT_EQ(f[0].kind, "bad-pmd");
+  EXPECT_EQ(f[0].title, "bad pmd in change_pmd_range");
+  EXPECT_EQ(f[0].caller, "T100");
+  EXPECT_EQ(f[1].kind, "hung-task");
+  EXPECT_EQ(f[1].title, "INFO: task hung in do_truncate");
+  EXPECT_EQ(f[1].caller, "T200");
+  EXPECT_EQ(f[0].report.find("T200"), std::string::npos);
+  EXPECT_EQ(f[1].report.find("T100"), std::string::npos);
+  EXPECT_EQ(f[0].report.find("CPU 1"), std::string::npos);
+  EXPECT_NE(f[0].report.find("no caller id"), std::string::npos);
+  EXPECT_NE(f[1].report.find("no caller id"), std::string::npos);
+}
+
+TEST(Detector, OopsThenPanicIsOneFatalFailure) {
+  const auto f = run({
+      "[5.0] BUG: kernel NULL pointer dereference, address: 0000000000000008",
+      "[5.0] #PF: supervisor read access in kernel mode",
+      "[5.0] Oops: 0000 [#1] PREEMPT SMP NOPTI",
+      "[5.0] CPU: 0 PID: 231 Comm: numasoak-uffd Not tainted 6.1.160 #1",
+      "[5.0] RIP: 0010:change_pte_range+0x5c/0x4a0",
+      "[5.0] Call Trace:",
+      "[5.0]  <TASK>",
+      "[5.0]  change_protection+0x2b0/0x3a0",
+      "[5.0]  uffd_wp_range+0x5c/0x90",
+      "[5.0]  </TASK>",
+      "[5.0] ---[ end trace 0000000000000000 ]---",
+      "[5.0] Kernel panic - not syncing: Fatal exception",
+      "[5.0] Kernel Offset: disabled",
+      "[5.0] ---[ end Kernel panic - not syncing: Fatal exception ]---",
+  });
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].kind, "bug");
+  EXPECT_EQ(f[0].title, "BUG: kernel NULL pointer dereference in change_pte_range");
+  EXPECT_EQ(f[0].followed_by, (std::vector<std::string>{"oops", "panic"}));
+  EXPECT_TRUE(f[0].ends_run());
+  EXPECT_EQ(f[0].report_lines, 14u);
+}
+
+TEST(Detector, KernelBugUsesTheFaultingFunction) {
+  const auto f = run({
+      "[9.0] ------------[ cut here ]------------",
+      "[9.0] kernel BUG at mm/huge_memory.c:2123!",
+      "[9.0] invalid opcode: 0000 [#1] PREEMPT SMP NOPTI",
+      "[9.0] RIP: 0010:__split_huge_pmd+0x9a/0x1e0",
+      "[9.0] Call Trace:",
+      "[9.0]  split_huge_pmd_address+0x3c/0x50",
+  });
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].kind, "kernel-bug");
+  EXPECT_EQ(f[0].title, "kernel BUG in __split_huge_pmd");
+  EXPECT_EQ(f[0].source, "mm/huge_memory.c:2123");
+  EXPECT_EQ(f[0].line, 2u);
+}
+
+TEST(Detector, WarningIsOneFailureWithItsEndTrace) {
+  const auto f = run({
+      "[0.0] ------------[ cut here ]------------",
+      "[0.0] WARNING: CPU: 1 PID: 0 at arch/x86/kernel/smpboot.c:432 topology_sane.isra.0+0x6b/0x80",
+      "[0.0] RIP: 0010:topology_sane.isra.0+0x6b/0x80",
+      "[0.0] Call Trace:",
+      "[0.0]  <TASK>",
+      "[0.0]  set_cpu_sibling_map+0x1df/0x660",
+      "[0.0]  </TASK>",
+      "[0.0] ---[ end trace 0000000000000000 ]---",
+      "[0.5] smp: Brought up 2 nodes, 2 CPUs",
+  });
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].title, "WARNING in topology_sane");
+  EXPECT_EQ(f[0].source, "arch/x86/kernel/smpboot.c:432");
+  EXPECT_EQ(f[0].severity, Severity::kWarning);
+}
+
+TEST(Detector, SoftLockupTitleIsStableAcrossRuns) {
+  auto lockup = [](const char* cpu, const char* secs, const char* comm) {
+    return run({std::string("[50.0] watchdog: BUG: soft lockup - CPU#") + cpu + " stuck for " + secs + "s! [" + comm +
+                    "]",
+                "[50.0] Modules linked in:", "[50.0] RIP: 0010:lkdtm_SOFTLOCKUP+0x10/0x20",
+                "[50.0] Call Trace:", "[50.0]  lkdtm_do_action+0x1/0x2"});
+  };
+  const auto a = lockup("0", "22", "sh:101");
+  const auto b = lockup("1", "48", "cat:2345");
+  ASSERT_EQ(a.size(), 1u);
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_EQ(a[0].title, "BUG: soft lockup in lkdtm_SOFTLOCKUP");
+  EXPECT_EQ(a[0].title, b[0].title);
+}
+
+TEST(Detector, SoftLockupWithoutFrameKeepsANormalisedTitle) {
+  const auto f = run({"watchdog: BUG: soft lockup - CPU#0 stuck for 22s! [stress-ng:123]"});
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].title, "BUG: soft lockup");
+}
+
+TEST(Detector, NewMarkerFromTheSamePrinterEndsThePreviousReport) {
+  const auto f = run({
+      "[27.5] mm/pgtable-generic.c:51: bad pmd (____ptrval____)(efffffffff57fe00)",
+      "[27.6] mm/pgtable-generic.c:51: bad pmd (____ptrval____)(efffffffff3bfe00)",
+      "[27.7] BUG: Bad rss-counter state mm:00000000c1b5e6a4 type:MM_ANONPAGES val:-512",
+  });
+  ASSERT_EQ(f.size(), 3u);
+  EXPECT_EQ(f[0].report_lines, 1u);
+  EXPECT_EQ(f[1].report_lines, 1u);
+  EXPECT_EQ(f[2].kind, "bad-rss");
+  EXPECT_EQ(f[0].line, 1u);
+  EXPECT_EQ(f[2].line, 3u);
+}
+
+TEST(Detector, PanicWithoutOpenReportIsItsOwnFailure) {
+  const auto f = run({"[1.9] sysrq: Trigger a crash", "[1.9] Kernel panic - not syncing: sysrq triggered crash",
+                      "[1.9] Call Trace:", "[1.9]  dump_stack_lvl+0x44/0x5c", "[1.9]  panic+0x118/0x2f4",
+                      "[1.9]  ? _printk+0x68/0x83", "[1.9]  sysrq_handle_crash+0x16/0x20"});
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].title, "kernel panic: sysrq triggered crash");
+  EXPECT_EQ(f[0].guilty_frame, "sysrq_handle_crash");
+  EXPECT_TRUE(f[0].ends_run());
+}
+
+TEST(Detector, OpenReportsAreBounded) {
+  DetectorOptions o;
+  o.max_open_reports = 2;
+  Detector d(o);
+  d.feed("[1.0][ T1] BUG: Bad page state in process a", Duration{0});
+  d.feed("[1.0][ T2] BUG: Bad page state in process b", Duration{0});
+  EXPECT_TRUE(d.take_completed().empty());
+  d.feed("[1.0][ T3] BUG: Bad page state in process c", Duration{0});
+  auto f = d.take_completed();
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].caller, "T1");
+}
+
+TEST(Detector, CompletedFailuresComeInLineOrder) {
+  DetectorOptions o;
+  o.report_max_lines = 2;
+  Detector d(o);
+  d.feed("[1.0][ T1] BUG: Bad page state in process a", Duration{0});
+  d.feed("[1.0][ T2] BUG: Bad page state in process b", Duration{0});
+  d.feed("[1.0][ T2] second line of b: b completes first", Duration{0});
+  d.finish();
+  auto f = d.take_completed();
+  ASSERT_EQ(f.size(), 2u);
+  EXPECT_EQ(f[0].caller, "T1");
+  EXPECT_EQ(f[1].caller, "T2");
+}
+
+TEST(Detector, ReportTextIsNeutralised) {
+  Detector d;
+  d.feed(kSeed[0], Duration{0});
+  d.feed("evil \x1b]0;title\x07 line", Duration{0});
+  d.finish();
+  auto f = d.take_completed();
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].report.find('\x1b'), std::string::npos);
+}
+
+}  // namespace
+}  // namespace numasoak::console

@@ -1,0 +1,176 @@
+// Every console log in tests/fixtures/consoles/ must give the failure its
+// header names (or none), whatever the chunking of the bytes.
+//
+// Header format (then the raw console bytes, untouched):
+//   # numasoak-fixture
+//   # kind: bad-pmd            (or "none")
+//   # title: bad pmd in change_pmd_range
+//   # frame: change_pmd_range  (optional: guilty frame of the first failure; may be empty)
+//   # count: 1                 (optional: number of failures in the log)
+//   # line: 1                  (optional: marker line of the first failure, 1 = first body line)
+//   # uptime: 12.345678        (optional: guest timestamp of the first failure)
+//   # source: what kernel, how it was captured
+//   #
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <random>
+#include <sstream>
+#include <string>
+
+#include "console/scan.h"
+
+namespace numasoak::console {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Fixture {
+  std::string name;
+  std::map<std::string, std::string> header;
+  std::string body;
+};
+
+fs::path fixture_dir() { return fs::path(NUMASOAK_FIXTURES) / "consoles"; }
+
+Fixture load(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const std::string all = ss.str();
+  Fixture f;
+  f.name = path.filename().string();
+  size_t pos = 0;
+  bool first = true;
+  while (pos < all.size()) {
+    const size_t nl = all.find('\n', pos);
+    if (nl == std::string::npos) break;
+    const std::string line = all.substr(pos, nl - pos);
+    pos = nl + 1;
+    if (first) {
+      EXPECT_EQ(line, "# numasoak-fixture") << f.name;
+      first = false;
+      continue;
+    }
+    if (line == "#") break;
+    EXPECT_EQ(line.substr(0, 2), "# ") << f.name << ": header line " << line;
+    const size_t colon = line.find(':');
+    if (colon == std::string::npos) continue;
+    std::string value = line.substr(colon + 1);
+    if (!value.empty() && value[0] == ' ') value.erase(0, 1);
+    f.header[line.substr(2, colon - 2)] = value;
+  }
+  f.body = all.substr(pos);
+  return f;
+}
+
+std::vector<fs::path> fixture_paths() {
+  std::vector<fs::path> out;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(fixture_dir(), ec)) {
+    if (e.path().extension() == ".log") out.push_back(e.path());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::vector<Failure> scan_in_chunks(const std::string& body, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::uniform_int_distribution<size_t> size(1, 97);
+  LogScanner scanner;
+  std::vector<Failure> out;
+  for (size_t at = 0; at < body.size();) {
+    const size_t n = std::min(size(rng), body.size() - at);
+    scanner.feed(std::string_view(body).substr(at, n));
+    at += n;
+    for (auto& f : scanner.take_completed()) out.push_back(std::move(f));
+  }
+  scanner.finish();
+  for (auto& f : scanner.take_completed()) out.push_back(std::move(f));
+  return out;
+}
+
+TEST(ConsoleFixtures, DirectoryHasRealAndHandMadeLogs) {
+  const auto paths = fixture_paths();
+  ASSERT_GE(paths.size(), 10u) << "fixtures missing in " << fixture_dir();
+  int none = 0, real = 0;
+  for (const auto& p : paths) {
+    const Fixture f = load(p);
+    ASSERT_TRUE(f.header.count("kind")) << f.name;
+    ASSERT_TRUE(f.header.count("source")) << f.name;
+    none += f.header.at("kind") == "none";
+    real += f.header.at("source").rfind("REAL", 0) == 0;
+    if (f.header.at("kind") != "none") {
+      EXPECT_TRUE(f.header.count("title")) << f.name;
+    }
+  }
+  EXPECT_GE(none, 1);
+  EXPECT_GE(real, 2);
+}
+
+class ConsoleFixture : public ::testing::TestWithParam<fs::path> {};
+
+TEST_P(ConsoleFixture, FirstFailureMatchesHeader) {
+  const Fixture f = load(GetParam());
+  const auto failures = scan_bytes(f.body);
+  const std::string kind = f.header.at("kind");
+  if (kind == "none") {
+    for (const auto& x : failures) ADD_FAILURE() << f.name << ": unexpected " << x.kind << " '" << x.title << "' at line " << x.line;
+    return;
+  }
+  ASSERT_FALSE(failures.empty()) << f.name << ": no failure found, expected " << kind;
+  const Failure& first = failures.front();
+  EXPECT_EQ(first.kind, kind) << f.name;
+  EXPECT_EQ(first.title, f.header.at("title")) << f.name;
+  if (f.header.count("frame")) {
+    EXPECT_EQ(first.guilty_frame, f.header.at("frame")) << f.name;
+  }
+  if (f.header.count("count")) {
+    EXPECT_EQ(failures.size(), std::stoul(f.header.at("count"))) << f.name;
+  }
+  if (f.header.count("line")) {
+    EXPECT_EQ(first.line, std::stoull(f.header.at("line"))) << f.name;
+  }
+  if (f.header.count("uptime")) {
+    ASSERT_TRUE(first.uptime_s.has_value()) << f.name;
+    EXPECT_NEAR(*first.uptime_s, std::stod(f.header.at("uptime")), 1e-6) << f.name;
+  }
+  // The report starts with the marker line, and `line` numbers it.
+  LineAssembler la;
+  auto lines = la.feed(f.body);
+  for (auto& l : la.finish()) lines.push_back(l);
+  ASSERT_GE(lines.size(), first.line);
+  ASSERT_GE(first.line, 1u);
+  EXPECT_EQ(first.report.substr(0, first.report.find('\n')), lines[first.line - 1]) << f.name;
+}
+
+TEST_P(ConsoleFixture, ChunkingDoesNotChangeTheResult) {
+  const Fixture f = load(GetParam());
+  const auto whole = scan_bytes(f.body);
+  for (unsigned seed : {1u, 2u, 3u}) {
+    const auto chunked = scan_in_chunks(f.body, seed);
+    ASSERT_EQ(chunked.size(), whole.size()) << f.name << " seed " << seed;
+    for (size_t i = 0; i < whole.size(); ++i) {
+      EXPECT_EQ(chunked[i].kind, whole[i].kind);
+      EXPECT_EQ(chunked[i].title, whole[i].title);
+      EXPECT_EQ(chunked[i].line, whole[i].line);
+      EXPECT_EQ(chunked[i].report, whole[i].report);
+    }
+  }
+}
+
+std::string param_name(const ::testing::TestParamInfo<fs::path>& info) {
+  std::string n = info.param.stem().string();
+  for (char& c : n) {
+    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+  }
+  return n;
+}
+
+INSTANTIATE_TEST_SUITE_P(Consoles, ConsoleFixture, ::testing::ValuesIn(fixture_paths()), param_name);
+
+}  // namespace
+}  // namespace numasoak::console
