@@ -320,7 +320,7 @@ Store Store::open_read_only(const fs::path& dir) {
   const fs::path path = dir / kStoreFileName;
   if (!fs::is_regular_file(path)) {
     throw usage_error(fmt::format("{} has no campaign database ({})", dir.string(), kStoreFileName),
-                      "give the output folder of a campaign (numasoak run writes it)");
+                      "give the output folder of a campaign, which numasoak run creates");
   }
   auto impl = std::make_unique<Impl>();
   impl->dir = dir;
@@ -548,6 +548,20 @@ void Store::finish_run(const RunResult& r) {
   }
   impl_->touch_campaign();
   tx.commit();
+}
+
+Store::Snapshot::Snapshot(const Store& store) : store_(store) {
+  // A deferred transaction takes its read snapshot at the first read.
+  store_.impl_->db.exec("BEGIN DEFERRED");
+  Stmt(store_.impl_->db, "SELECT count(*) FROM schema_version").run();
+}
+
+Store::Snapshot::~Snapshot() {
+  try {
+    store_.impl_->db.exec("COMMIT");
+  } catch (const Error&) {
+    // Nothing was written; the connection rolls back on its own.
+  }
 }
 
 std::optional<RunRow> Store::run(const std::string& run_id) const {

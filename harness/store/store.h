@@ -163,6 +163,21 @@ class Store {
   std::vector<RunResult> finished_runs() const;   // kernel order, then sequence
   std::vector<FailureGroup> failures() const;     // per kernel order, most frequent first
 
+  // A consistent view for a series of reads: while a Snapshot lives, reads
+  // on this Store see the database as it was when the snapshot began, even
+  // if the campaign commits runs meanwhile (WAL). Reads only; not nested.
+  class Snapshot {
+   public:
+    explicit Snapshot(const Store& store);
+    Snapshot(const Snapshot&) = delete;
+    Snapshot& operator=(const Snapshot&) = delete;
+    ~Snapshot();
+
+   private:
+    const Store& store_;
+  };
+  Snapshot snapshot() const { return Snapshot(*this); }
+
  private:
   struct Impl;
   explicit Store(std::unique_ptr<Impl> impl);

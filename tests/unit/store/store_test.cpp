@@ -249,6 +249,16 @@ TEST_F(StoreTest, ReaderSeesTheWritersCommits) {
   w.finish_run(failed_run("a", 1, 3));
   EXPECT_EQ(r.counts()[0].failed, 1);
   EXPECT_EQ(r.finished_runs().size(), 1u);
+  {
+    // A snapshot keeps a series of reads consistent while the writer goes on.
+    const auto snap = r.snapshot();
+    EXPECT_EQ(r.counts()[0].finished, 1);
+    w.mark_running("a-2");
+    w.finish_run(survived_run("a", 2, 60));
+    EXPECT_EQ(r.counts()[0].finished, 1);
+    EXPECT_EQ(r.finished_runs().size(), 1u);
+  }
+  EXPECT_EQ(r.counts()[0].finished, 2);
 }
 
 TEST_F(StoreTest, ReadOnlyOpenAfterTheWriterClosed) {
