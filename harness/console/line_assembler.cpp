@@ -10,7 +10,35 @@ LineAssembler::LineAssembler(size_t max_line) : max_line_(std::max<size_t>(max_l
 
 void LineAssembler::feed(std::string_view bytes, const LineSink& sink) {
   bytes_in_ += bytes.size();
-  for (char c : bytes) byte(static_cast<unsigned char>(c), sink);
+  const size_t n = bytes.size();
+  size_t i = 0;
+  while (i < n) {
+    // Fast paths, same result as byte(): skipping a cut line's tail, and
+    // copying runs of printable ASCII.
+    if (esc_ == Esc::kNone && utf8_need_ == 0) {
+      if (dropping_) {
+        const size_t nl = bytes.find('\n', i);
+        if (nl == std::string_view::npos) return;  // nothing before a newline counts
+        i = nl;
+      } else {
+        size_t j = i;
+        while (j < n && bytes[j] >= 0x20 && bytes[j] < 0x7F) ++j;
+        if (j > i) {
+          const size_t room = max_line_ - line_.size();
+          if (j - i <= room) {
+            line_.append(bytes.substr(i, j - i));
+            i = j;
+          } else {
+            line_.append(bytes.substr(i, room));
+            cut(sink);
+            i += room + 1;  // the byte that did not fit is dropped with the rest
+          }
+          continue;
+        }
+      }
+    }
+    byte(static_cast<unsigned char>(bytes[i++]), sink);
+  }
 }
 
 std::vector<std::string> LineAssembler::feed(std::string_view bytes) {
@@ -39,15 +67,19 @@ std::vector<std::string> LineAssembler::finish() {
 void LineAssembler::put(std::string_view text, const LineSink& sink) {
   if (dropping_) return;
   if (line_.size() + text.size() > max_line_) {
-    line_ += kCutMarker;
-    ++lines_out_;
-    ++lines_cut_;
-    sink(line_);
-    line_.clear();
-    dropping_ = true;
+    cut(sink);
     return;
   }
   line_ += text;
+}
+
+void LineAssembler::cut(const LineSink& sink) {
+  line_ += kCutMarker;
+  ++lines_out_;
+  ++lines_cut_;
+  sink(line_);
+  line_.clear();
+  dropping_ = true;
 }
 
 void LineAssembler::flush_utf8_as_invalid(const LineSink& sink) {

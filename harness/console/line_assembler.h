@@ -58,6 +58,7 @@ class LineAssembler {
 
   void byte(unsigned char c, const LineSink& sink);
   void put(std::string_view text, const LineSink& sink);
+  void cut(const LineSink& sink);
   void flush_utf8_as_invalid(const LineSink& sink);
   void end_line(const LineSink& sink);
 

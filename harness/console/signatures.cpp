@@ -72,6 +72,14 @@ const std::vector<Signature> kTable = {
   {"ubsan", Severity::kWarning, "UBSAN: ", R"(UBSAN: ([\w-]+(?: [\w-]+){0,4}) in (([^\s:]+):\d+))",
    FrameRule::kTrace, false, 2, 0,
    [](const TitleParts& p) { return "UBSAN: " + p.groups[1] + " in " + p.groups[3]; }},
+  // CONFIG_UBSAN_TRAP, x86: "UBSAN: array index out of bounds at foo+0x12/0x34"
+  {"ubsan", Severity::kWarning, "UBSAN: ", R"(UBSAN: ([\w /-]{1,60}?) at ([\w.]+)\+0x)",
+   FrameRule::kMarker, false, 0, 2,
+   [](const TitleParts& p) { return with_frame("UBSAN: " + p.groups[1], p.frame); }},
+  // CONFIG_UBSAN_TRAP, arm64: "Internal error: UBSAN: shift out of bounds: 00000000f2005514 [#1] SMP"
+  {"ubsan", Severity::kFatal, "UBSAN: ", R"(Internal error: UBSAN: ([\w /-]{1,60}): [0-9a-f]+ \[#\d+\])",
+   FrameRule::kRipOrTrace, false, 0, 0,
+   [](const TitleParts& p) { return with_frame("UBSAN: " + p.groups[1], p.frame); }},
 
   // --- lockups and stalls -------------------------------------------------------------------
   // watchdog: BUG: soft lockup - CPU#0 stuck for 22s! [stress-ng:123]
@@ -108,7 +116,8 @@ const std::vector<Signature> kTable = {
 
   // --- warnings -----------------------------------------------------------------------------
   // WARNING: CPU: 1 PID: 0 at arch/x86/kernel/smpboot.c:432 topology_sane.isra.0+0x6b/0x80
-  {"warning", Severity::kWarning, "WARNING: ", R"(WARNING: CPU: \d+ PID: \d+ at (\S+:\d+) ([\w.]+)\+0x)",
+  // (or "... at FUNC+0x.." when the kernel knows no file)
+  {"warning", Severity::kWarning, "WARNING: ", R"(WARNING: CPU: \d+ PID: \d+ at (?:(\S+:\d+) )?([\w.]+)\+0x)",
    FrameRule::kMarker, false, 1, 2,
    [](const TitleParts& p) { return with_frame("WARNING", p.frame); }},
   // Newer kernels: WARNING: mm/foo.c:12 at func+0x1/0x2, CPU#0: comm/1
@@ -135,6 +144,10 @@ const std::vector<Signature> kTable = {
   {"oops", Severity::kFatal, "invalid opcode: ", R"(invalid opcode: [0-9a-f]+ \[#\d+\])",
    FrameRule::kRipOrTrace, true, 0, 0,
    [](const TitleParts& p) { return with_frame("invalid opcode", p.frame); }},
+  // arm64 die() with a reason other than Oops: "Internal error: <reason>: 0000000002000000 [#1] SMP"
+  {"oops", Severity::kFatal, "Internal error: ", R"(Internal error: ([^:\[]{1,80}): [0-9a-f]+ \[#\d+\])",
+   FrameRule::kRipOrTrace, true, 0, 0,
+   [](const TitleParts& p) { return with_frame("Internal error: " + p.groups[1], p.frame); }},
   // arm64 and others: Unable to handle kernel NULL pointer dereference at virtual address 0000000000000008
   {"unable-to-handle", Severity::kFatal, "Unable to handle kernel ",
    R"(Unable to handle kernel ([A-Za-z][\w -]{0,80}))",

@@ -311,6 +311,24 @@ TEST(Detector, CompletedFailuresComeInLineOrder) {
   EXPECT_EQ(f[1].caller, "T2");
 }
 
+TEST(Detector, WarningWithoutFileTakesTheFunctionFromTheMarker) {
+  const auto f = run({"[1.0] WARNING: CPU: 0 PID: 1 at change_pte_range.constprop.0+0x1/0x2",
+                      "[1.0] RIP: 0010:something_else+0x1/0x2"});
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].title, "WARNING in change_pte_range");
+  EXPECT_EQ(f[0].source, "");
+}
+
+TEST(Detector, HungTaskSkipsSchedulerFrames) {
+  const auto f = run({"[9.0] INFO: task numasoak-work:214 blocked for more than 2 seconds.",
+                      "[9.0]       Not tainted 6.1.192 #1", "[9.0] task:numasoak-work state:D stack:0 pid:214",
+                      "[9.0] Call Trace:", "[9.0]  <TASK>", "[9.0]  __schedule+0x2e2/0x8a0", "[9.0]  schedule+0x5a/0xd0",
+                      "[9.0]  rwsem_down_write_slowpath+0x31e/0x6e0", "[9.0]  down_write+0x5c/0x60",
+                      "[9.0]  do_truncate+0x7a/0xd0", "[9.0]  path_openat+0x8a3/0xdf0"});
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].title, "INFO: task hung in do_truncate");
+}
+
 TEST(Detector, ReportTextIsNeutralised) {
   Detector d;
   d.feed(kSeed[0], Duration{0});

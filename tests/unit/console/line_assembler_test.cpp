@@ -66,6 +66,28 @@ TEST(LineAssembler, SameLinesWhateverTheChunking) {
   }
 }
 
+TEST(LineAssembler, BulkAndByteAtATimeAgreeOnConsoleLikeNoise) {
+  // Printable runs, newlines, CR, escapes, UTF-8 and garbage, with a small
+  // line limit so cuts happen often.
+  const std::string alphabet[] = {"abc", "x y z ", "\n", "\r\n", "\x1b[0m", "\x1b]0;t\x07", "\xc3\xa9",
+                                  "\xe2\x82",  "\xff", "\t", std::string(1, '\0'), "[    1.000000] ",
+                                  std::string(40, 'L')};
+  std::mt19937 rng(7);
+  for (int round = 0; round < 50; ++round) {
+    std::string text;
+    for (int k = 0; k < 400; ++k) text += alphabet[rng() % std::size(alphabet)];
+    LineAssembler bulk(24), single(24);
+    Lines a = bulk.feed(text), b;
+    for (char c : text) {
+      for (auto& l : single.feed(std::string_view(&c, 1))) b.push_back(l);
+    }
+    for (auto& l : bulk.finish()) a.push_back(l);
+    for (auto& l : single.finish()) b.push_back(l);
+    ASSERT_EQ(a, b) << "round " << round;
+    EXPECT_EQ(bulk.lines_cut(), single.lines_cut());
+  }
+}
+
 TEST(LineAssembler, ReplacesControlCharactersButKeepsTab) {
   EXPECT_EQ(all(std::string("a\0b\x01\x7f\tc\n", 8)), (Lines{"a?b??\tc"}));
   EXPECT_EQ(all("bell\x07here\n"), (Lines{"bell?here"}));

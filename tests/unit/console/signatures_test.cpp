@@ -95,6 +95,14 @@ TEST(Signatures, MarkersAndRawTitles) {
        "unable-to-handle", "Unable to handle kernel NULL pointer dereference"},
       {"[ 9.0] Unable to handle kernel paging request at virtual address ffff800008000000", "unable-to-handle",
        "Unable to handle kernel paging request"},
+      {"[ 9.0] WARNING: CPU: 0 PID: 1 at change_pte_range+0x1/0x2", "warning", "WARNING"},
+      {"[ 9.0] UBSAN: array index out of bounds at change_pte_range+0x1/0x2", "ubsan",
+       "UBSAN: array index out of bounds"},
+      {"[ 9.0] Internal error: UBSAN: shift out of bounds: 00000000f2005514 [#1] SMP", "ubsan",
+       "UBSAN: shift out of bounds"},
+      {"[ 9.0] Internal error: ptrauth failure: 0000000072000000 [#1] SMP", "oops", "Internal error: ptrauth failure"},
+      {"[ 9.0] Internal error: Oops - BUG: 00000000f2000800 [#1] PREEMPT SMP", "oops", "Oops"},
+      {"[ 9.0] Oops: invalid opcode: 0000 [#1] PREEMPT SMP NOPTI", "oops", "Oops"},
   };
   for (const auto& c : cases) {
     EXPECT_EQ(kind_of(c.line), c.kind) << c.line;
