@@ -285,7 +285,7 @@ void runs_table(std::string& h, const Report& r) {
 
 }  // namespace
 
-std::string render_km_svg(const std::vector<KernelSummary>& kernels) {
+std::string render_km_svg(const std::vector<KernelSummary>& kernels, double confidence) {
   constexpr double W = 1000, H = 400, L = 64, R = 20, T = 16, B = 54;
   const double pw = W - L - R, ph = H - T - B;
   double tmax = 0;
@@ -342,7 +342,7 @@ std::string render_km_svg(const std::vector<KernelSummary>& kernels) {
     const auto& k = kernels[i];
     if (k.outcomes.empty()) continue;
     any = true;
-    const auto km = stats::kaplan_meier(k.outcomes);
+    const auto km = stats::kaplan_meier(k.outcomes, confidence);
     double tend = 0;
     for (const auto& o : k.outcomes) tend = std::max(tend, seconds(o.time));
     // Confidence band (pointwise, log-log), drawn first and faint: the upper
@@ -404,8 +404,8 @@ std::string render_km_svg(const std::vector<KernelSummary>& kernels) {
                      L + pw - 340, T + 8, 20 * legend_rows + 10);
     s += legend;
     s += fmt::format("<text x=\"{}\" y=\"{}\" font-size=\"11\" fill=\"#59636e\">| = run survived (censored); shaded: "
-                     "pointwise 95% band</text>\n",
-                     L + pw - 336, T + 8 + 20 * legend_rows + 24);
+                     "pointwise {}% band</text>\n",
+                     L + pw - 336, T + 8 + 20 * legend_rows + 24, format_number(confidence * 100));
   } else {
     s += fmt::format("<text x=\"{}\" y=\"{}\" font-size=\"14\" text-anchor=\"middle\" fill=\"#59636e\">no finished "
                      "runs yet</text>\n",
@@ -449,7 +449,7 @@ std::string render_html(const Report& r) {
 
   summary_table(h, r);
   comparisons_table(h, r);
-  h += "<section><h2>Survival (Kaplan&ndash;Meier)</h2>\n" + render_km_svg(r.kernels) + "\n</section>\n";
+  h += "<section><h2>Survival (Kaplan&ndash;Meier)</h2>\n" + render_km_svg(r.kernels, r.confidence) + "\n</section>\n";
   crashes_section(h, r);
   telemetry_section(h, r);
   runs_table(h, r);

@@ -44,8 +44,9 @@ nlohmann::json render_json(const Report& report);
 // report.html. Every guest-derived string is HTML-escaped.
 std::string render_html(const Report& report);
 
-// The Kaplan-Meier plot alone (inline SVG), one step curve per kernel.
-std::string render_km_svg(const std::vector<KernelSummary>& kernels);
+// The Kaplan-Meier plot alone (inline SVG): one step curve per kernel, censor
+// ticks, pointwise bands at `confidence`, axis labels and a legend.
+std::string render_km_svg(const std::vector<KernelSummary>& kernels, double confidence = 0.95);
 
 // Writes report.html and summary.json into `dir`, each atomically.
 void write_report_files(const Report& report, const std::filesystem::path& dir);

@@ -128,6 +128,28 @@ TEST_F(ReportTest, SampleCampaignSummaryAndTerminal) {
   EXPECT_FALSE(contains(lower(html), "http://")) << "no external assets";
 }
 
+TEST_F(ReportTest, AbsoluteArtifactPathsBecomeRelativeLinks) {
+  {
+    Store s = Store::open(dir_);
+    s.plan_runs({"a"}, 2);
+    RunResult r = test::failed("a", 1, 3);
+    r.artifacts.dir = (dir_ / "runs" / "a-1").string();
+    r.artifacts.console_log = (dir_ / "runs" / "a-1" / "console.log").string();
+    r.artifacts.report = "/elsewhere/report.txt";
+    s.mark_running("a-1");
+    s.finish_run(r);
+    s.mark_running("a-2");  // still running: the report shows it
+  }
+  // Reopen read-only only: the writer "crashed" with a-2 running.
+  const Store store = Store::open_read_only(dir_);
+  const auto rep = report::build_report(store);
+  const std::string html = report::render_html(rep);
+  EXPECT_TRUE(contains(html, "<a href=\"./runs/a-1/console.log\">console</a>")) << html;
+  EXPECT_TRUE(contains(html, "<a href=\"file:///elsewhere/report.txt\">report</a>"));
+  EXPECT_TRUE(contains(html, "<span class=\"badge running\">running</span>"));
+  EXPECT_TRUE(contains(report::render_terminal(rep), "1/2 runs finished, 1 running"));
+}
+
 // Runs argv as a child in its own process group, with stdout/stderr to
 // `log`; kills the group at `timeout`. Returns the exit status, or -1 on
 // timeout.

@@ -170,6 +170,22 @@ TEST(Verdict, ErrorsAndInterruptionsAreNotEvidence) {
             "a (6.1.192): 1/1 runs failed (bad pmd), median TTF 10 s; 2 runs were errors (boot-failure), not counted.");
 }
 
+TEST(Verdict, EveryKernelIsComparedWithTheFirst) {
+  std::vector<RunResult> runs;
+  for (int n = 1; n <= 10; ++n) {
+    runs.push_back(failed("6.1", n, 10 + n));
+    runs.push_back(survived("6.1+backport", n, 300));
+    runs.push_back(failed("6.1+amplifier", n, 5 + n));
+  }
+  const auto v = compose_verdict(summarize(runs, {"6.1", "6.1+backport", "6.1+amplifier"}));
+  ASSERT_EQ(v.comparisons.size(), 2u);
+  EXPECT_EQ(v.comparisons[0].other, "6.1+backport");
+  EXPECT_EQ(v.comparisons[0].finding, Finding::kRemoves);
+  EXPECT_EQ(v.comparisons[1].baseline, "6.1");
+  EXPECT_EQ(v.comparisons[1].other, "6.1+amplifier");
+  EXPECT_TRUE(contains(v.text, "6.1+backport removes the failure: p < 1e-9.")) << v.text;
+}
+
 TEST(Verdict, NoRunsYet) {
   const std::vector<RunResult> none;
   const auto v = compose_verdict(summarize(none, {"a", "b"}));
