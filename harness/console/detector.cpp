@@ -71,7 +71,7 @@ void Detector::feed(std::string_view line, Duration host_time) {
     for (size_t i = open_.size(); i-- > 0;) {
       if (same_printer(open_[i].failure.caller, cl.caller)) complete(i);
     }
-    start(line, cl.caller, cl.uptime, std::move(*match), host_time);
+    start(line, cl.message, cl.caller, cl.uptime, std::move(*match), host_time);
     return;
   }
 
@@ -83,8 +83,8 @@ void Detector::feed(std::string_view line, Duration host_time) {
   }
 }
 
-void Detector::start(std::string_view line, std::string_view caller, std::optional<double> uptime,
-                     SignatureMatch match, Duration host_time) {
+void Detector::start(std::string_view line, std::string_view message, std::string_view caller,
+                     std::optional<double> uptime, SignatureMatch match, Duration host_time) {
   if (open_.size() >= options_.max_open_reports) complete(0);
   const Signature& sig = *match.signature;
   Open r;
@@ -113,8 +113,9 @@ void Detector::start(std::string_view line, std::string_view caller, std::option
   open_.push_back(std::move(r));
   Open& added = open_.back();
   // The marker line itself: the report's first line. It may also be a frame
-  // (pmd_clear_bad+0x..) but it is never the guilty one.
+  // (pmd_clear_bad+0x..): never the guilty one, but the trace goes on below it.
   attach(added, line, {});
+  if (!frame_function(message).empty()) added.in_trace = true;
   if (added.failure.report_lines >= options_.report_max_lines) complete(open_.size() - 1);
 }
 

@@ -95,8 +95,8 @@ class Detector {
 
  private:
   struct Open;
-  void start(std::string_view line, std::string_view caller, std::optional<double> uptime, SignatureMatch match,
-             Duration host_time);
+  void start(std::string_view line, std::string_view message, std::string_view caller,
+             std::optional<double> uptime, SignatureMatch match, Duration host_time);
   void attach(Open& r, std::string_view line, std::string_view message);
   void complete(size_t index);
 

@@ -329,6 +329,18 @@ TEST(Detector, HungTaskSkipsSchedulerFrames) {
   EXPECT_EQ(f[0].title, "INFO: task hung in do_truncate");
 }
 
+TEST(Detector, PmdClearBadInATraceWithoutBadPmdLine) {
+  // A debugging dump_stack() in pmd_clear_bad, without the pr_err line.
+  const auto f = run({"[3.0][ T77] CPU: 1 PID: 77 Comm: numasoak-work Not tainted 6.1.192 #1",
+                      "[3.0][ T77] Call Trace:", "[3.0][ T77]  <TASK>", "[3.0][ T77]  dump_stack_lvl+0x46/0x61",
+                      "[3.0][ T77]  pmd_clear_bad+0x3c/0x3c", "[3.0][ T77]  change_pmd_range.isra.0+0x34d/0x3a7",
+                      "[3.0][ T77]  change_p4d_range+0x156/0x20e"});
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].kind, "pmd-clear-bad");
+  EXPECT_EQ(f[0].title, "pmd_clear_bad in change_pmd_range");
+  EXPECT_EQ(f[0].line, 5u);
+}
+
 TEST(Detector, ReportTextIsNeutralised) {
   Detector d;
   d.feed(kSeed[0], Duration{0});
