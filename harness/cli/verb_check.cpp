@@ -9,37 +9,6 @@
 namespace numasoak::cli {
 namespace {
 
-nlohmann::json to_json(const Campaign& c) {
-  nlohmann::json j;
-  j["name"] = c.name;
-  j["file"] = c.file.string();
-  j["output_dir"] = c.output_dir.string();
-  j["runs_per_kernel"] = c.runs_per_kernel;
-  j["duration_s"] = seconds(c.duration);
-  j["planned_guest_time_s"] = seconds(c.planned_guest_time());
-  j["parallel"] = c.parallel;
-  j["accel"] = to_string(c.accel);
-  j["backend"] = to_string(c.backend.kind);
-  j["stop"] = c.stop == CampaignStop::kFixed ? "fixed" : "decisive";
-  j["topology"] = {{"nodes", c.topology.nodes.size()},
-                   {"cpus", c.topology.total_cpus()},
-                   {"memory_mib", c.topology.total_memory().mib()},
-                   {"describe", c.topology.describe()}};
-  j["workload"] = {{"profile", c.workload.profile},
-                   {"amplify_us", c.workload.amplify_us},
-                   {"amplify_uffd_us", c.workload.amplify_uffd_us},
-                   {"knobs", c.workload.knobs}};
-  for (const auto& name : c.kernel_names) {
-    const auto& k = c.kernel(name);
-    j["kernels"].push_back({{"name", name},
-                            {"source", describe_source(k)},
-                            {"patches", k.patches},
-                            {"fragments", k.fragments},
-                            {"amplifier", k.amplifier}});
-  }
-  return j;
-}
-
 void print_human(const Campaign& c) {
   fmt::print("campaign {} ({})\n", c.name, c.file.string());
   fmt::print("  output     {}\n", c.output_dir.string());
@@ -80,7 +49,7 @@ const VerbRegistration reg(10, [](CLI::App& app, const Globals&) -> VerbAction {
       return ExitCode::kUsage;
     }
     if (*json) {
-      std::cout << to_json(c).dump(2) << std::endl;
+      std::cout << campaign_to_json(c).dump(2) << std::endl;
     } else {
       print_human(c);
       std::cout.flush();

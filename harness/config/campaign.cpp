@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <fmt/format.h>
 #include <set>
+#include <nlohmann/json.hpp>
 #include <toml++/toml.h>
 
 #include "common/paths.h"
@@ -554,7 +555,8 @@ std::map<std::string, KernelSpec> load_kernel_library() {
   return out;
 }
 
-Campaign load_campaign_text(const std::string& text, const std::string& display_name, const fs::path& base_dir) {
+Campaign load_campaign_text(const std::string& text, const std::string& display_name, const fs::path& base_dir,
+                            bool require_kernels) {
   std::vector<ConfigIssue> issues;
   Campaign c;
   c.kernels = load_library(issues);
@@ -565,7 +567,7 @@ Campaign load_campaign_text(const std::string& text, const std::string& display_
   }
   auto root = parse_toml(text, display_name, issues);
   if (!root) throw ConfigErrors(std::move(issues));
-  if (root->empty()) {
+  if (root->empty() && require_kernels) {
     throw ConfigErrors({{{display_name, 1, 1}, "", "the file is empty",
                          "a campaign needs at least kernels = [\"6.1\", \"6.1+backport\"]; see configs/default.toml"}});
   }
@@ -608,8 +610,8 @@ Campaign load_campaign_text(const std::string& text, const std::string& display_
       }
       c.kernel_names.push_back(n);
     }
-    if (names->empty()) L.issue(root->get("kernels"), "kernels", "lists no kernels", "e.g. kernels = [\"6.1\", \"6.1+backport\"]");
-  } else if (!root->get("kernels")) {
+    if (names->empty() && require_kernels) L.issue(root->get("kernels"), "kernels", "lists no kernels", "e.g. kernels = [\"6.1\", \"6.1+backport\"]");
+  } else if (!root->get("kernels") && require_kernels) {
     L.issue_at({display_name, 1, 1}, "kernels", "required key is missing", "e.g. kernels = [\"6.1\", \"6.1+backport\"]");
   }
 
@@ -668,4 +670,39 @@ std::string describe_source(const KernelSpec& spec) {
   }
   return "?";
 }
+}  // namespace numasoak
+
+namespace numasoak {
+
+nlohmann::json campaign_to_json(const Campaign& c) {
+  nlohmann::json j;
+  j["name"] = c.name;
+  j["file"] = c.file.string();
+  j["output_dir"] = c.output_dir.string();
+  j["runs_per_kernel"] = c.runs_per_kernel;
+  j["duration_s"] = seconds(c.duration);
+  j["planned_guest_time_s"] = seconds(c.planned_guest_time());
+  j["parallel"] = c.parallel;
+  j["accel"] = to_string(c.accel);
+  j["backend"] = to_string(c.backend.kind);
+  j["stop"] = c.stop == CampaignStop::kFixed ? "fixed" : "decisive";
+  j["topology"] = {{"nodes", c.topology.nodes.size()},
+                   {"cpus", c.topology.total_cpus()},
+                   {"memory_mib", c.topology.total_memory().mib()},
+                   {"describe", c.topology.describe()}};
+  j["workload"] = {{"profile", c.workload.profile},
+                   {"amplify_us", c.workload.amplify_us},
+                   {"amplify_uffd_us", c.workload.amplify_uffd_us},
+                   {"knobs", c.workload.knobs}};
+  for (const auto& name : c.kernel_names) {
+    const auto& k = c.kernel(name);
+    j["kernels"].push_back({{"name", name},
+                            {"source", describe_source(k)},
+                            {"patches", k.patches},
+                            {"fragments", k.fragments},
+                            {"amplifier", k.amplifier}});
+  }
+  return j;
+}
+
 }  // namespace numasoak

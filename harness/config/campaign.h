@@ -20,6 +20,7 @@
 
 #include <filesystem>
 #include <map>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -119,14 +120,18 @@ class ConfigErrors : public Error {
 Campaign load_campaign(const std::filesystem::path& file);
 
 // The same from text (tests and `run` flags); `display_name` names it in errors.
+// `require_kernels` = false lets `run` take its kernel from the command line.
 Campaign load_campaign_text(const std::string& text, const std::string& display_name,
-                            const std::filesystem::path& base_dir);
+                            const std::filesystem::path& base_dir, bool require_kernels = true);
 
 // The kernel library alone (for `kernel list` / `kernel build NAME` without a campaign).
 std::map<std::string, KernelSpec> load_kernel_library();
 
 // Closest candidate by edit distance, or "" when none is close enough.
 std::string closest_match(const std::string& word, const std::vector<std::string>& candidates);
+
+// The validated campaign as JSON: `check --json` and the store's snapshot.
+nlohmann::json campaign_to_json(const Campaign& c);
 
 const char* to_string(Accel a);
 const char* to_string(BackendKind b);

@@ -1,0 +1,34 @@
+// Preparation shared by `run` and `compare`: the kernels a campaign names
+// (built or found in the cache), the guest image, and the accelerator.
+// Each step reports progress on a StatusLine and fails with a one-line Error.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <string>
+#include <vector>
+
+#include "config/campaign.h"
+#include "image/image.h"
+#include "kernel/build.h"
+#include "vm/accel_probe.h"
+#include "vm/backend.h"
+
+namespace numasoak {
+
+// Builds (or takes from the cache) one kernel, with a live progress line.
+KernelArtifact prepare_kernel(const KernelSpec& spec, bool quiet);
+
+// Builds (or takes from the cache) the guest initramfs.
+image::ImageArtifact prepare_image(bool quiet);
+
+// Runs the KVM probe on `io` to completion and returns the decision;
+// throws a usage Error when kvm was required and does not work. Prints the
+// fallback warning once.
+vm::AccelDecision decide_accel(boost::asio::io_context& io, vm::Backend& backend, Accel requested,
+                               const std::filesystem::path& kernel, const std::filesystem::path& initrd);
+
+// A kernel named on the command line: a campaign/library name, a bzImage
+// path or a kernel tree path.
+KernelSpec kernel_from_argument(const std::string& arg, const std::map<std::string, KernelSpec>& known);
+
+}  // namespace numasoak

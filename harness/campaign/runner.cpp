@@ -1,0 +1,233 @@
+#include "campaign/runner.h"
+
+#include <boost/asio/post.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <thread>
+#include <unistd.h>
+
+#include "common/paths.h"
+#include "common/status_line.h"
+#include "stats/stats.h"
+
+namespace numasoak {
+
+CampaignRunner::CampaignRunner(boost::asio::io_context& io, const Campaign& campaign, Store& store,
+                               vm::Backend& backend, std::map<std::string, KernelArtifact> kernels,
+                               image::ImageArtifact image, vm::Accel accel)
+    : io_(io),
+      campaign_(campaign),
+      store_(store),
+      backend_(backend),
+      kernels_(std::move(kernels)),
+      image_(std::move(image)),
+      accel_(accel),
+      budget_timer_(io) {}
+
+int CampaignRunner::max_parallel(const Campaign& c, int host_cores, vm::Accel accel) {
+  // A TCG guest keeps one host thread per vCPU busy plus its emulator
+  // thread; a KVM guest's vCPUs are the cost.
+  const double cost = c.topology.total_cpus() + (accel == vm::Accel::kTcg ? 0.5 : 0.0);
+  const double capacity = host_cores * c.oversubscribe;
+  const int fit = static_cast<int>(capacity / cost);
+  return std::max(1, std::min(c.parallel, fit));
+}
+
+void CampaignRunner::start(std::function<void(const CampaignOutcome&)> done) {
+  done_ = std::move(done);
+  started_ = std::chrono::steady_clock::now();
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  max_parallel_ = max_parallel(campaign_, cores, accel_);
+  if (max_parallel_ < campaign_.parallel) {
+    spdlog::warn("running {} guest{} at once, not {}: {} vCPUs each would oversubscribe {} cores (oversubscribe = {})",
+                 max_parallel_, max_parallel_ == 1 ? "" : "s", campaign_.parallel, campaign_.topology.total_cpus(),
+                 cores, campaign_.oversubscribe);
+  }
+  if (campaign_.budget) {
+    budget_timer_.expires_after(*campaign_.budget);
+    budget_timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (ec) return;
+      end(CampaignEnd::kBudget, fmt::format("the budget of {} is spent", format_duration(*campaign_.budget)));
+    });
+  }
+  boost::asio::post(io_, [this] { schedule(); });
+}
+
+void CampaignRunner::schedule() {
+  if (ending_) {
+    if (running_.empty()) {
+      budget_timer_.cancel();
+      CampaignOutcome o{*ending_, end_reason_, finished_this_session_};
+      if (done_) {
+        auto d = std::move(done_);
+        d(o);
+      }
+    }
+    return;
+  }
+  std::string why;
+  if (campaign_.stop == CampaignStop::kDecisive && decided(&why)) {
+    end(CampaignEnd::kDecided, why);
+    return;
+  }
+  while (static_cast<int>(running_.size()) < max_parallel_) {
+    auto next = store_.next_queued();
+    if (!next) break;
+    start_run(*next);
+    if (ending_) return;
+  }
+  if (running_.empty()) {
+    end(CampaignEnd::kCompleted, "every planned run finished");
+  }
+}
+
+void CampaignRunner::start_run(const RunRow& row) {
+  const KernelSpec& spec = campaign_.kernel(row.kernel);
+  const KernelArtifact& k = kernels_.at(row.kernel);
+  RunPlan plan;
+  plan.run_id = row.run_id;
+  plan.guest_name = fmt::format("numasoak-{}-{}", campaign_.name, sanitize_filename(row.run_id));
+  plan.kernel = row.kernel;
+  plan.kernel_release = k.release;
+  plan.kernel_image = k.bzimage;
+  plan.initrd = image_.path;
+  if (!k.dir.empty()) plan.manifests.push_back(k.dir / "manifest.json");
+  plan.manifests.push_back(image_.manifest);
+  plan.topology = campaign_.topology;
+  plan.workload = campaign_.workload;
+  if (!spec.amplifier) {
+    // A kernel without the amplifier series has no such parameter; passing
+    // it would be harmless but would make the record lie.
+    plan.workload.amplify_us = 0;
+    plan.workload.amplify_uffd_us = 0;
+  }
+  plan.watchdog = campaign_.watchdog;
+  plan.duration = campaign_.duration;
+  plan.on_failure = campaign_.on_failure;
+  plan.accel = accel_;
+  plan.out_dir = campaign_.output_dir / "runs" / sanitize_filename(row.run_id);
+
+  try {
+    store_.mark_running(row.run_id, utc_now_iso8601());
+  } catch (const Error& e) {
+    end(CampaignEnd::kInfrastructure, e.what());
+    return;
+  }
+  spdlog::debug("starting {}", row.run_id);
+  auto run = std::make_unique<Run>(io_, backend_, plan, [this, id = row.run_id](const RunResult& r) {
+    // Finish outside the Run's own callback: the Run is destroyed here.
+    boost::asio::post(io_, [this, id, r] { on_run_done(id, r); });
+  });
+  Run* raw = run.get();
+  running_[row.run_id] = std::move(run);
+  raw->start();
+}
+
+void CampaignRunner::on_run_done(const std::string& run_id, const RunResult& result) {
+  running_.erase(run_id);
+  try {
+    store_.finish_run(result);
+  } catch (const Error& e) {
+    spdlog::error("{}", e.what());
+    end(CampaignEnd::kInfrastructure, e.what());
+    for (auto& [id, r] : running_) r->interrupt("the results store failed");
+    schedule();
+    return;
+  }
+  ++finished_this_session_;
+  const double took = result.boot_s + result.exposure_s;
+  mean_run_s_ = mean_run_s_ == 0 ? took : 0.8 * mean_run_s_ + 0.2 * took;
+  const char* verdict = to_string(result.verdict);
+  if (result.verdict == Verdict::kFailed) {
+    spdlog::info("{}: failed after {:.1f}s: {} — {}", run_id, result.time_to_failure_s.value_or(0), result.kind,
+                 terminal_safe(result.title));
+  } else if (result.verdict == Verdict::kError) {
+    spdlog::warn("{}: error: {} — {}", run_id, result.kind, terminal_safe(result.title));
+  } else {
+    spdlog::info("{}: {} ({:.0f}s of workload)", run_id, verdict, result.exposure_s);
+  }
+  if (result.verdict == Verdict::kError && result.kind == kinds::kConfig) {
+    end(CampaignEnd::kInfrastructure, "the guest refused its configuration: " + result.title);
+  }
+  schedule();
+}
+
+bool CampaignRunner::decided(std::string* why) {
+  const auto kernels = store_.kernels();
+  if (kernels.size() < 2) return false;
+  // Each kernel's leading finished runs in start order (errors say nothing
+  // about the kernel and are skipped; a run still queued ends the prefix).
+  std::map<std::string, std::vector<stats::RunOutcome>> outcomes;
+  std::map<std::string, bool> blocked;
+  const auto results = store_.finished_runs();
+  std::map<std::string, const RunResult*> by_id;
+  for (const auto& r : results) by_id[r.run_id] = &r;
+  for (const auto& row : store_.runs()) {
+    if (blocked[row.kernel]) continue;
+    if (row.state != RunState::kFinished) {
+      blocked[row.kernel] = true;
+      continue;
+    }
+    auto it = by_id.find(row.run_id);
+    if (it == by_id.end()) continue;
+    const RunResult& r = *it->second;
+    if (r.verdict == Verdict::kFailed) {
+      outcomes[row.kernel].push_back({Duration(static_cast<std::int64_t>(r.time_to_failure_s.value_or(0) * 1000)), true});
+    } else if (r.verdict == Verdict::kSurvived) {
+      outcomes[row.kernel].push_back({Duration(static_cast<std::int64_t>(r.exposure_s * 1000)), false});
+    }
+  }
+  stats::SequentialRule rule;
+  rule.alpha = 1.0 - campaign_.confidence;
+  rule.beta = 1.0 - campaign_.confidence;
+  const std::string& base = kernels.front().name;
+  // Decided when every kernel is decided against the baseline.
+  std::string text;
+  for (size_t i = 1; i < kernels.size(); ++i) {
+    const auto d = stats::sequential_decision(outcomes[base], outcomes[kernels[i].name], rule);
+    if (!d.decided()) return false;
+    text += fmt::format("{}{} vs {}: {} (e-value {:.1f}, {} pairs)", text.empty() ? "" : "; ", base, kernels[i].name,
+                        d.outcome == stats::SequentialOutcome::kDifferent ? "different" : "no large difference",
+                        d.outcome == stats::SequentialOutcome::kDifferent ? d.statistic : d.futility_statistic, d.pairs);
+  }
+  *why = "decided: " + text;
+  return true;
+}
+
+void CampaignRunner::end(CampaignEnd how, const std::string& why) {
+  if (ending_) return;
+  ending_ = how;
+  end_reason_ = why;
+  if (how != CampaignEnd::kCompleted && how != CampaignEnd::kDecided) {
+    for (auto& [id, r] : running_) r->interrupt(why);
+  } else if (how == CampaignEnd::kDecided) {
+    // The answer is known: runs still going add nothing to it.
+    for (auto& [id, r] : running_) r->interrupt(why);
+  }
+  boost::asio::post(io_, [this] { schedule(); });
+}
+
+void CampaignRunner::interrupt(const std::string& why) { end(CampaignEnd::kInterrupted, why); }
+
+std::string CampaignRunner::status_line() const {
+  std::string text;
+  int done = 0, total = 0, failures = 0;
+  for (const auto& c : store_.counts()) {
+    done += c.finished;
+    total += c.planned;
+    failures += c.failed;
+    text += fmt::format("{} {}/{} ({} failed)  ", c.kernel, c.finished, c.planned, c.failed);
+  }
+  const int left = total - done;
+  std::string eta = "?";
+  if (mean_run_s_ > 0) {
+    eta = format_duration(Duration(static_cast<std::int64_t>(left * mean_run_s_ * 1000 / std::max(1, max_parallel_))));
+  }
+  for (const auto& [id, r] : running_) {
+    const auto s = r->status();
+    text += fmt::format("| {} {} {} ", id, s.phase, format_duration(s.workload_elapsed));
+  }
+  return fmt::format("[{}/{} runs, {} failed, ETA {}] {}", done, total, failures, eta, text);
+}
+
+}  // namespace numasoak

@@ -1,0 +1,78 @@
+// CampaignRunner: many runs of several kernels on one Asio loop.
+//
+// Runs are taken from the Store's queue, which interleaves kernels (A, B, C,
+// A, B, C ...) so drift of the machine hits every build alike. At most
+// `parallel` guests run at once, and never more busy vCPUs than the host's
+// cores x oversubscribe (a TCG guest also costs its emulator thread). Every
+// state change reaches the database before the next step: a run is marked
+// running before its guest starts and its result is stored before another
+// run is scheduled. The campaign ends when the queue is empty, the budget
+// is spent, the sequential rule decides (stop = "decisive"), or on Ctrl-C.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "config/campaign.h"
+#include "image/image.h"
+#include "kernel/build.h"
+#include "run/run.h"
+#include "store/store.h"
+#include "vm/backend.h"
+
+namespace numasoak {
+
+enum class CampaignEnd { kCompleted, kDecided, kBudget, kInterrupted, kInfrastructure };
+
+struct CampaignOutcome {
+  CampaignEnd end = CampaignEnd::kCompleted;
+  std::string reason;   // for people: "all 8 runs finished", "decided after 6 runs: ..."
+  int runs_this_session = 0;
+};
+
+class CampaignRunner {
+ public:
+  CampaignRunner(boost::asio::io_context& io, const Campaign& campaign, Store& store, vm::Backend& backend,
+                 std::map<std::string, KernelArtifact> kernels, image::ImageArtifact image, vm::Accel accel);
+
+  // Starts scheduling; `done` is called once when the campaign ends.
+  void start(std::function<void(const CampaignOutcome&)> done);
+  // Ctrl-C: stops the guests; their runs become `interrupted` (re-run on resume).
+  void interrupt(const std::string& why);
+  // One line for the live status: runs done/total per kernel, failures, ETA.
+  std::string status_line() const;
+
+  // How many guests fit at once on this host (pure; tested).
+  static int max_parallel(const Campaign& c, int host_cores, vm::Accel accel);
+
+ private:
+  void schedule();
+  void start_run(const RunRow& row);
+  void on_run_done(const std::string& run_id, const RunResult& result);
+  bool decided(std::string* why);
+  void end(CampaignEnd how, const std::string& why);
+
+  boost::asio::io_context& io_;
+  const Campaign& campaign_;
+  Store& store_;
+  vm::Backend& backend_;
+  std::map<std::string, KernelArtifact> kernels_;
+  image::ImageArtifact image_;
+  vm::Accel accel_;
+  int max_parallel_ = 1;
+  std::map<std::string, std::unique_ptr<Run>> running_;
+  std::function<void(const CampaignOutcome&)> done_;
+  std::optional<CampaignEnd> ending_;
+  std::string end_reason_;
+  int finished_this_session_ = 0;
+  std::chrono::steady_clock::time_point started_;
+  double mean_run_s_ = 0;
+  boost::asio::steady_timer budget_timer_;
+};
+
+}  // namespace numasoak

@@ -1,0 +1,163 @@
+// numasoak compare FILE: the main job. Builds the campaign's kernels, runs
+// them interleaved, records every run in the campaign database, and ends
+// with a verdict, report.html and summary.json. Running the same command
+// again resumes an interrupted campaign.
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <fmt/format.h>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "campaign/prepare.h"
+#include "campaign/runner.h"
+#include "cli/verb.h"
+#include "common/status_line.h"
+#include "report/report.h"
+#include "store/store.h"
+#include "vm/qemu/qemu_backend.h"
+
+namespace numasoak::cli {
+namespace {
+
+struct CompareArgs {
+  std::string file;
+  bool json = false;
+  bool fresh = false;
+};
+
+std::string source_text(const KernelSpec& spec) {
+  std::string s = describe_source(spec);
+  for (const auto& p : spec.patches) s += " + " + p;
+  if (spec.amplifier) s += " + amplifier";
+  return s;
+}
+
+ExitCode compare_verb(const CompareArgs& a, const Globals& g) {
+  const Campaign c = load_campaign(a.file);
+  const bool quiet = g.verbosity == Verbosity::kQuiet;
+  if (c.backend.kind != BackendKind::kQemu) {
+    throw usage_error("backend \"libvirt\" is not available in this build yet", "use backend.kind = \"qemu\"");
+  }
+  std::error_code ec;
+  if (std::filesystem::exists(c.output_dir, ec) && !std::filesystem::is_directory(c.output_dir, ec)) {
+    throw usage_error(fmt::format("output {} exists and is not a directory", c.output_dir.string()));
+  }
+  std::filesystem::create_directories(c.output_dir, ec);
+  if (ec) throw usage_error(fmt::format("cannot create output directory {}: {}", c.output_dir.string(), ec.message()));
+
+  Store store = Store::open(c.output_dir);  // refuses when another numasoak holds it
+  add_log_file(c.output_dir / "numasoak.log");
+  store.set_campaign(c.name, c.file.string(), campaign_to_json(c));
+  if (!store.recovered_runs().empty()) {
+    spdlog::warn("resuming: {} run{} left running by an earlier numasoak are interrupted and will run again",
+                 store.recovered_runs().size(), store.recovered_runs().size() == 1 ? "" : "s");
+  }
+
+  // Kernels and image first: a build error stops here, before any guest.
+  std::map<std::string, KernelArtifact> kernels;
+  for (const auto& name : c.kernel_names) {
+    const KernelSpec& spec = c.kernel(name);
+    KernelArtifact k = prepare_kernel(spec, quiet);
+    KernelRecord rec;
+    rec.name = name;
+    rec.release = k.release;
+    rec.source = source_text(spec);
+    rec.manifest = k.manifest.is_null() ? nlohmann::json::object() : k.manifest;
+    store.record_kernel(rec);
+    kernels.emplace(name, std::move(k));
+  }
+  const image::ImageArtifact img = prepare_image(quiet);
+
+  boost::asio::io_context io;
+  vm::QemuBackend backend(io);
+  const vm::AccelDecision accel = decide_accel(io, backend, c.accel, kernels.begin()->second.bzimage, img.path);
+
+  const int added = store.plan_runs(c.kernel_names, c.runs_per_kernel);
+  int finished = 0, planned = 0;
+  for (const auto& k : store.counts()) {
+    finished += k.finished;
+    planned += k.planned;
+  }
+  if (finished > 0) spdlog::info("resuming campaign {}: {} of {} runs already finished", c.name, finished, planned);
+  else if (added > 0) spdlog::info("campaign {}: {} runs planned ({} accel), results in {}", c.name, planned,
+                                   vm::to_string(accel.accel), c.output_dir.string());
+
+  CampaignRunner runner(io, c, store, backend, kernels, img, accel.accel);
+  std::optional<CampaignOutcome> outcome;
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  int signals_seen = 0;
+  std::function<void()> wait_signal = [&] {
+    signals.async_wait([&](const boost::system::error_code& e, int) {
+      if (e) return;
+      if (++signals_seen == 1) {
+        spdlog::warn("stopping: guests are shut down, finished runs are kept (Ctrl-C again to stop at once)");
+        runner.interrupt("stopped by the user");
+      } else {
+        runner.interrupt("stopped by the user");
+        io.stop();
+      }
+      wait_signal();
+    });
+  };
+  wait_signal();
+  StatusLine status(std::chrono::seconds(30));
+  boost::asio::steady_timer tick(io);
+  std::function<void()> on_tick = [&] {
+    if (outcome) return;
+    if (!quiet) status.update(runner.status_line());
+    tick.expires_after(std::chrono::seconds(1));
+    tick.async_wait([&](const boost::system::error_code& e) {
+      if (!e) on_tick();
+    });
+  };
+  runner.start([&](const CampaignOutcome& o) { outcome = o; });
+  on_tick();
+  while (!outcome && io.run_one() > 0) {
+  }
+  signals.cancel();
+  tick.cancel();
+  status.done();
+  if (!outcome) throw infra_error("the campaign loop stopped without an outcome");
+
+  switch (outcome->end) {
+    case CampaignEnd::kCompleted: store.set_status(CampaignStatus::kFinished, outcome->reason); break;
+    case CampaignEnd::kDecided: store.set_status(CampaignStatus::kDecided, outcome->reason); break;
+    case CampaignEnd::kBudget: store.set_status(CampaignStatus::kStopped, outcome->reason); break;
+    case CampaignEnd::kInterrupted:
+    case CampaignEnd::kInfrastructure: store.set_status(CampaignStatus::kStopped, outcome->reason); break;
+  }
+
+  const report::Report rep = report::build_report(store);
+  report::write_report_files(rep, c.output_dir);
+  if (a.json) {
+    std::cout << report::render_json(rep).dump(2) << std::endl;
+  } else {
+    std::cout << report::render_terminal(rep);
+    std::cout << "report: " << (c.output_dir / "report.html").string() << "\n";
+    std::cout.flush();
+  }
+  if (outcome->end == CampaignEnd::kInterrupted) {
+    std::cerr << fmt::format("numasoak: campaign stopped ({}); resume with: numasoak compare {}\n", outcome->reason, a.file);
+    return ExitCode::kInfrastructure;
+  }
+  if (outcome->end == CampaignEnd::kInfrastructure) {
+    std::cerr << "numasoak: error: " << outcome->reason << "\n";
+    return ExitCode::kInfrastructure;
+  }
+  if (outcome->end == CampaignEnd::kDecided) spdlog::info("stopped early: {}", outcome->reason);
+  return rep.any_failure() ? ExitCode::kKernelFailure : ExitCode::kOk;
+}
+
+const VerbRegistration reg(50, [](CLI::App& app, const Globals& g) -> VerbAction {
+  auto* cmd = app.add_subcommand("compare", "Run an A/B soak campaign from a campaign file and print the verdict (resumes when re-run)");
+  auto a = std::make_shared<CompareArgs>();
+  cmd->add_option("file", a->file, "Campaign file, e.g. configs/default.toml")->required();
+  cmd->add_flag("--json", a->json, "Print summary.json instead of the table");
+  cmd->footer("Results go to the campaign's output folder: numasoak.db, report.html, summary.json, runs/<id>/.\n"
+              "Exit: 0 no kernel failure, 1 a kernel failure was found, 2 usage/config error, 3 infrastructure error or stopped.");
+  return [a, &g]() { return compare_verb(*a, g); };
+});
+
+}  // namespace
+}  // namespace numasoak::cli

@@ -1,0 +1,246 @@
+// numasoak run: one guest, one kernel, one verdict — the laptop command.
+//
+//   numasoak run --kernel 6.1 --amplify-us 200 --duration 5m
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <fmt/format.h>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "campaign/prepare.h"
+#include "cli/verb.h"
+#include "common/paths.h"
+#include "common/status_line.h"
+#include "run/run.h"
+#include "vm/qemu/qemu_backend.h"
+
+namespace numasoak::cli {
+namespace {
+
+struct RunArgs {
+  std::string kernel = "6.1";
+  std::string campaign;
+  std::string duration;
+  std::string profile;
+  std::string accel;
+  std::string output;
+  std::string on_failure;
+  std::vector<std::string> knobs;
+  int amplify_us = -1;
+  int amplify_uffd_us = -1;
+  int nodes = 0;
+  int cpus_per_node = 0;
+  std::string memory;
+  bool json = false;
+};
+
+std::string iso_stamp() {
+  const std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y%m%d-%H%M%S", &tm);
+  return buf;
+}
+
+// The campaign a `run` uses: a campaign file's settings (or the defaults)
+// with the command-line flags on top, validated by the same loader.
+Campaign build_campaign(const RunArgs& a) {
+  std::string text;
+  std::filesystem::path base = std::filesystem::current_path();
+  std::string display = "command line";
+  if (!a.campaign.empty()) {
+    text = read_file(a.campaign);
+    base = std::filesystem::absolute(a.campaign).parent_path();
+    display = a.campaign;
+  }
+  Campaign c = load_campaign_text(a.campaign.empty() ? "name = \"run\"\n" : text, display, base, false);
+  auto flag_error = [](const std::string& flag, const std::string& msg) { return usage_error(flag + ": " + msg); };
+  if (!a.duration.empty()) {
+    auto d = parse_duration(a.duration);
+    if (!d || d->count() <= 0 || *d > std::chrono::hours(24 * 30)) throw flag_error("--duration", "\"" + a.duration + "\" is not a duration from 1s to 30d (e.g. 90s, 5m, 2h)");
+    c.duration = *d;
+  }
+  if (!a.profile.empty()) c.workload.profile = a.profile;
+  if (a.amplify_us >= 0) {
+    if (a.amplify_us > 10000) throw flag_error("--amplify-us", fmt::format("{} is out of range 0..10000", a.amplify_us));
+    c.workload.amplify_us = a.amplify_us;
+  }
+  if (a.amplify_uffd_us >= 0) {
+    if (a.amplify_uffd_us > 10000) throw flag_error("--amplify-uffd-us", fmt::format("{} is out of range 0..10000", a.amplify_uffd_us));
+    c.workload.amplify_uffd_us = a.amplify_uffd_us;
+  }
+  if (!a.accel.empty()) c.accel = a.accel == "kvm" ? Accel::kKvm : a.accel == "tcg" ? Accel::kTcg : Accel::kAuto;
+  if (!a.on_failure.empty()) c.on_failure = a.on_failure == "continue" ? OnFailure::kContinue : OnFailure::kStop;
+  for (const auto& kv : a.knobs) {
+    const auto eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) throw flag_error("--knob", "\"" + kv + "\" is not NAME=VALUE");
+    c.workload.knobs[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  if (a.nodes > 0 || a.cpus_per_node > 0 || !a.memory.empty()) {
+    const int nodes = a.nodes > 0 ? a.nodes : static_cast<int>(c.topology.nodes.size());
+    const int cpus = a.cpus_per_node > 0 ? a.cpus_per_node : c.topology.nodes.at(0).cpus;
+    Bytes total = c.topology.total_memory();
+    if (!a.memory.empty()) {
+      auto b = parse_bytes(a.memory);
+      if (!b || b->value == 0) throw flag_error("--memory", "\"" + a.memory + "\" is not a size (e.g. 2G)");
+      total = *b;
+    }
+    if (total.mib() % static_cast<std::uint64_t>(nodes) != 0) {
+      throw flag_error("--memory", fmt::format("{} does not divide evenly across {} nodes", format_bytes(total), nodes));
+    }
+    c.topology.nodes.assign(static_cast<size_t>(nodes), NumaNode{cpus, MiB(total.mib() / static_cast<std::uint64_t>(nodes))});
+    c.topology.distances.clear();
+    auto problems = c.topology.problems();
+    if (!problems.empty()) throw usage_error("topology: " + problems.front());
+  }
+  return c;
+}
+
+std::string summary_line(const RunResult& r) {
+  switch (r.verdict) {
+    case Verdict::kFailed:
+      return fmt::format("FAILED  {} ({}): {} — {} after {:.1f}s of workload{}", r.kernel, r.kernel_release, r.kind,
+                         terminal_safe(r.title), r.time_to_failure_s.value_or(0),
+                         r.uptime_s ? fmt::format(" (guest uptime {:.1f}s)", *r.uptime_s) : "");
+    case Verdict::kSurvived:
+      return fmt::format("SURVIVED  {} ({}): no failure in {:.0f}s of workload", r.kernel, r.kernel_release, r.exposure_s);
+    case Verdict::kInterrupted:
+      return fmt::format("INTERRUPTED  {}: {}", r.kernel, terminal_safe(r.title));
+    case Verdict::kError:
+      break;
+  }
+  return fmt::format("ERROR  {}: {}: {}", r.kernel, r.kind, terminal_safe(r.title));
+}
+
+ExitCode exit_code_for(const RunResult& r) {
+  switch (r.verdict) {
+    case Verdict::kFailed: return ExitCode::kKernelFailure;
+    case Verdict::kSurvived: return ExitCode::kOk;
+    case Verdict::kError: return r.kind == kinds::kConfig ? ExitCode::kUsage : ExitCode::kInfrastructure;
+    case Verdict::kInterrupted: return ExitCode::kInfrastructure;
+  }
+  return ExitCode::kInfrastructure;
+}
+
+ExitCode run_verb(const RunArgs& a, const Globals& g) {
+  Campaign c = build_campaign(a);
+  const KernelSpec spec = kernel_from_argument(a.kernel, c.kernels);
+  const bool quiet = g.verbosity == Verbosity::kQuiet;
+
+  const std::filesystem::path out =
+      a.output.empty() ? std::filesystem::absolute("numasoak-out") / fmt::format("run-{}-{}", iso_stamp(), sanitize_filename(spec.name))
+                       : std::filesystem::absolute(a.output);
+  std::error_code ec;
+  if (std::filesystem::exists(out, ec) && !std::filesystem::is_directory(out, ec)) {
+    throw usage_error(fmt::format("output {} exists and is not a directory", out.string()));
+  }
+  std::filesystem::create_directories(out, ec);
+  if (ec) throw usage_error(fmt::format("cannot create output directory {}: {}", out.string(), ec.message()));
+  add_log_file(out / "numasoak.log");
+
+  const KernelArtifact kernel = prepare_kernel(spec, quiet);
+  const image::ImageArtifact img = prepare_image(quiet);
+
+  boost::asio::io_context io;
+  vm::QemuBackend backend(io);
+  const vm::AccelDecision accel = decide_accel(io, backend, c.accel, kernel.bzimage, img.path);
+
+  RunPlan plan;
+  plan.run_id = fmt::format("{}-1", sanitize_filename(spec.name));
+  plan.guest_name = fmt::format("numasoak-run-{}-{}", ::getpid(), sanitize_filename(spec.name));
+  plan.kernel = spec.name;
+  plan.kernel_release = kernel.release;
+  plan.kernel_image = kernel.bzimage;
+  plan.initrd = img.path;
+  if (!kernel.dir.empty() && std::filesystem::exists(kernel.dir / "manifest.json")) plan.manifests.push_back(kernel.dir / "manifest.json");
+  plan.topology = c.topology;
+  plan.workload = c.workload;
+  plan.watchdog = c.watchdog;
+  if (accel.accel == vm::Accel::kTcg) plan.watchdog.boot = std::max(plan.watchdog.boot, Duration(std::chrono::seconds(60)));
+  plan.duration = c.duration;
+  plan.on_failure = c.on_failure;
+  plan.accel = accel.accel;
+  plan.out_dir = out / plan.run_id;
+
+  std::optional<RunResult> result;
+  Run run(io, backend, plan, [&](const RunResult& r) { result = r; });
+
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& e, int) {
+    if (!e) run.interrupt("stopped by the user");
+  });
+  StatusLine status;
+  boost::asio::steady_timer tick(io);
+  std::function<void()> on_tick = [&] {
+    if (run.finished()) return;
+    const RunStatus s = run.status();
+    if (!quiet) {
+      status.update(fmt::format("{} {}: {} elapsed, {} left, {:.0f} race events/s, {} failure{}", spec.name, s.phase,
+                                format_duration(s.workload_elapsed > Duration(0) ? s.workload_elapsed : s.elapsed),
+                                format_duration(s.remaining), s.race_events_per_s, s.failures, s.failures == 1 ? "" : "s"));
+    }
+    tick.expires_after(std::chrono::seconds(1));
+    tick.async_wait([&](const boost::system::error_code& e) {
+      if (!e) on_tick();
+    });
+  };
+  if (!quiet) spdlog::info("run {}: {} on {}, {} accel, {} workload, amplifier {} us", plan.run_id, spec.name,
+                           plan.topology.describe(), vm::to_string(plan.accel), format_duration(plan.duration), plan.workload.amplify_us);
+  run.start();
+  on_tick();
+  while (!result && io.run_one() > 0) {
+  }
+  signals.cancel();
+  tick.cancel();
+  status.done();
+  io.poll();
+  if (!result) throw infra_error("the run ended without a result");
+
+  if (a.json) {
+    nlohmann::json j = *result;
+    std::cout << j.dump() << std::endl;
+  } else {
+    std::cout << summary_line(*result) << "\n";
+    if (!result->failures.empty() && !result->failures.front().guilty_frame.empty()) {
+      std::cout << "  guilty frame: " << terminal_safe(result->failures.front().guilty_frame) << "\n";
+    }
+    // The race-relevant rates; result.json has every counter.
+    for (const char* k : {"numa_huge_pte_updates", "thp_migration_success", "numa_hint_faults", "uffd_wp_ioctls",
+                          "mp_moved", "race_widen_hits"}) {
+      if (auto it = result->rates.find(k); it != result->rates.end()) {
+        std::cout << fmt::format("  {:<24} {:>10.1f}/s\n", k, it->second);
+      }
+    }
+    std::cout << "  artifacts: " << result->artifacts.dir << "\n";
+    std::cout.flush();
+  }
+  if (!std::cout) throw infra_error("cannot write to standard output");
+  return exit_code_for(*result);
+}
+
+const VerbRegistration reg(40, [](CLI::App& app, const Globals& g) -> VerbAction {
+  auto* cmd = app.add_subcommand("run", "Boot one kernel in a NUMA guest under the stress workload and report the verdict");
+  auto a = std::make_shared<RunArgs>();
+  cmd->add_option("-k,--kernel", a->kernel, "Kernel: a name from configs/kernels.toml, a bzImage or a kernel tree")->capture_default_str();
+  cmd->add_option("-c,--campaign", a->campaign, "Take topology, workload and watchdogs from this campaign file");
+  cmd->add_option("-d,--duration", a->duration, "Workload time (90s, 5m, 2h); the run ends earlier on a failure");
+  cmd->add_option("--amplify-us", a->amplify_us, "Race-window amplifier: udelay in change_pmd_range() for NUMA walks (0 = off)");
+  cmd->add_option("--amplify-uffd-us", a->amplify_uffd_us, "The same for uffd-wp walks (0 = off)");
+  cmd->add_option("-p,--profile", a->profile, "Workload profile (bad-pmd, balancing-only, move-pages-only, uffd-wp-only, quiet)");
+  cmd->add_option("--knob", a->knobs, "Workload knob NAME=VALUE (repeatable)");
+  cmd->add_option("--accel", a->accel, "kvm, tcg or auto (probe KVM, fall back to TCG)")->check(CLI::IsMember({"auto", "kvm", "tcg"}));
+  cmd->add_option("--on-failure", a->on_failure, "stop at the first failure, or continue counting until the duration ends")
+      ->check(CLI::IsMember({"stop", "continue"}));
+  cmd->add_option("--nodes", a->nodes, "NUMA nodes")->check(CLI::Range(1, 16));
+  cmd->add_option("--cpus-per-node", a->cpus_per_node, "vCPUs per node")->check(CLI::Range(1, 64));
+  cmd->add_option("--memory", a->memory, "Guest memory in total, divided across nodes (e.g. 2G)");
+  cmd->add_option("-o,--output", a->output, "Artifacts folder (default numasoak-out/run-<time>-<kernel>)");
+  cmd->add_flag("--json", a->json, "Print the result as one JSON object");
+  cmd->footer("Exit: 0 survived, 1 kernel failure, 2 usage/config error, 3 infrastructure error (QEMU died, build failed).");
+  return [a, &g]() { return run_verb(*a, g); };
+});
+
+}  // namespace
+}  // namespace numasoak::cli

@@ -1,0 +1,79 @@
+#include "run/agent_feed.h"
+
+#include <fmt/format.h>
+#include <type_traits>
+
+namespace numasoak {
+
+namespace t = telemetry;
+
+AgentFeed::Events AgentFeed::feed(std::string_view bytes, double host_s) {
+  Events ev;
+  lines_.feed(bytes, [&](std::string_view line) {
+    auto msg = telemetry_.feed(line);
+    if (!msg) return;
+    std::visit(
+        [&](const auto& m) {
+          using M = std::decay_t<decltype(m)>;
+          if constexpr (std::is_same_v<M, t::Started>) {
+            ev.started = true;
+          } else if constexpr (std::is_same_v<M, t::IntegrityError>) {
+            FailureRecord f;
+            f.kind = kinds::kIntegrity;
+            f.title = m.zero ? "memory silently lost (pages read zero)" : "memory corrupted (pages read back wrong)";
+            f.host_s = host_s;
+            f.uptime_s = seconds(m.uptime);
+            f.report = fmt::format("integrity error: {} page{} at {:#x} on node {} ({}), worker {}, guest uptime {:.3f}s\n",
+                                   m.pages, m.pages == 1 ? "" : "s", m.addr, m.node, m.zero ? "read zero" : "corrupt",
+                                   m.worker, seconds(m.uptime));
+            ev.integrity.push_back(std::move(f));
+          } else if constexpr (std::is_same_v<M, t::ConfigError>) {
+            ev.config_error = m.reason;
+          } else if constexpr (std::is_same_v<M, t::Warning>) {
+            ev.warnings.push_back(m.reason);
+          } else if constexpr (std::is_same_v<M, t::Finished>) {
+            ev.finished_status = m.exit_code;
+          }
+        },
+        *msg);
+  });
+  return ev;
+}
+
+std::map<std::string, double> AgentFeed::totals() const {
+  std::map<std::string, double> out;
+  const auto s = telemetry_.summary();
+  for (std::size_t i = 0; i < t::kCounterCount; ++i) {
+    if (s.counters[i].present) out[std::string(t::counter_name(t::Counter{i}))] = static_cast<double>(s.counters[i].total);
+  }
+  out["integrity_events"] = static_cast<double>(s.integrity_events);
+  out["integrity_pages"] = static_cast<double>(s.integrity_pages);
+  out["heartbeats"] = static_cast<double>(s.heartbeats);
+  out["race_events"] = race_events_total();
+  return out;
+}
+
+std::map<std::string, double> AgentFeed::rates() const {
+  std::map<std::string, double> out;
+  const auto s = telemetry_.summary();
+  for (std::size_t i = 0; i < t::kCounterCount; ++i) {
+    if (s.counters[i].present) out[std::string(t::counter_name(t::Counter{i}))] = s.counters[i].per_second;
+  }
+  out["race_events"] = race_events_per_s();
+  return out;
+}
+
+double AgentFeed::race_events_per_s() const {
+  return telemetry_.rate(t::counters::numa_huge_pte_updates()) + telemetry_.rate(t::counters::thp_migration_success()) +
+         telemetry_.rate(t::counters::uffd_wp_ioctls());
+}
+
+double AgentFeed::race_events_total() const {
+  return static_cast<double>(telemetry_.total(t::counters::numa_huge_pte_updates()) +
+                             telemetry_.total(t::counters::thp_migration_success()) +
+                             telemetry_.total(t::counters::uffd_wp_ioctls()));
+}
+
+bool AgentFeed::saw_heartbeat() const { return telemetry_.summary().heartbeats > 0; }
+
+}  // namespace numasoak

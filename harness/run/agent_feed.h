@@ -1,0 +1,47 @@
+// AgentFeed: the agent channel (ttyS1) as the run sees it.
+//
+// Bytes in; out come the few things a run acts on (the workload started,
+// memory was lost, the guest refused its setup, the workload finished) and
+// the telemetry totals and rates for the result. Parsing and the counters
+// themselves live in telemetry/; this only adapts them to the run.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "console/line_assembler.h"
+#include "result/run_result.h"
+#include "telemetry/telemetry.h"
+
+namespace numasoak {
+
+class AgentFeed {
+ public:
+  struct Events {
+    bool started = false;
+    std::vector<FailureRecord> integrity;   // lost or corrupted memory, one per event
+    std::optional<std::string> config_error;
+    std::optional<int> finished_status;
+    std::vector<std::string> warnings;
+  };
+
+  // `host_s`: seconds since workload start (negative before it).
+  Events feed(std::string_view bytes, double host_s);
+
+  std::map<std::string, double> totals() const;
+  std::map<std::string, double> rates() const;
+  // Race-relevant events (huge-pmd NUMA updates, THP migrations, uffd-wp
+  // ops): per second over the last heartbeat, and in total.
+  double race_events_per_s() const;
+  double race_events_total() const;
+  bool saw_heartbeat() const;
+
+ private:
+  console::LineAssembler lines_{16384};
+  telemetry::Telemetry telemetry_;
+};
+
+}  // namespace numasoak

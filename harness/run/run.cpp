@@ -1,0 +1,415 @@
+#include "run/run.h"
+
+#include <boost/asio/post.hpp>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "common/paths.h"
+#include "spec/knobs.h"
+
+namespace numasoak {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string iso_now() {
+  const auto t = std::chrono::system_clock::now();
+  const std::time_t tt = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+// The marker the guest init prints on the console when the workload starts:
+// a fallback for kernels whose agent channel does not come up.
+constexpr std::string_view kWorkloadStartedMarker = "numasoak: workload started";
+
+}  // namespace
+
+std::string run_cmdline(const RunPlan& plan) {
+  std::vector<std::string> parts;
+  // The amplifier parameters exist only in kernels built with the amplifier
+  // series; other kernels ignore unknown dotted parameters silently.
+  if (plan.workload.amplify_us > 0) parts.push_back(fmt::format("numasoak.race_widen_us={}", plan.workload.amplify_us));
+  if (plan.workload.amplify_uffd_us > 0) {
+    parts.push_back(fmt::format("numasoak.race_widen_uffd_us={}", plan.workload.amplify_uffd_us));
+  }
+  parts.push_back(fmt::format("{}profile={}", nsw::kPrefix, plan.workload.profile));
+  // The host decides when a run ends; the guest runs until it is stopped.
+  parts.push_back(fmt::format("{}duration=0", nsw::kPrefix));
+  for (const auto& [k, v] : plan.workload.knobs) parts.push_back(fmt::format("{}{}={}", nsw::kPrefix, k, v));
+  for (const auto& e : plan.workload.extra_cmdline) parts.push_back(e);
+  std::string out;
+  for (const auto& p : parts) out += (out.empty() ? "" : " ") + p;
+  return out;
+}
+
+Run::Run(boost::asio::io_context& io, vm::Backend& backend, RunPlan plan, Done done)
+    : io_(io),
+      backend_(backend),
+      plan_(std::move(plan)),
+      done_(std::move(done)),
+      detector_(console::DetectorOptions{plan_.report_window}),
+      boot_timer_(io),
+      silence_timer_(io),
+      duration_timer_(io),
+      report_timer_(io),
+      tick_timer_(io) {}
+
+Run::~Run() {
+  done_ = nullptr;
+  guest_.reset();  // kills a guest that still runs
+}
+
+double Run::host_s(Duration t) const {
+  return seconds(t - workload_started_.value_or(t));
+}
+
+void Run::start() {
+  started_ = Clock::now();
+  result_.run_id = plan_.run_id;
+  result_.kernel = plan_.kernel;
+  result_.kernel_release = plan_.kernel_release;
+  result_.host = plan_.host;
+  result_.accel = vm::to_string(plan_.accel);
+  result_.started_at = iso_now();
+
+  std::error_code ec;
+  fs::create_directories(plan_.out_dir, ec);
+  auto& a = result_.artifacts;
+  a.dir = plan_.out_dir.string();
+  a.console_log = (plan_.out_dir / "console.log").string();
+  a.agent_log = (plan_.out_dir / "agent.log").string();
+  a.report = (plan_.out_dir / "report.txt").string();
+  a.command = (plan_.out_dir / "command.json").string();
+  a.result_json = (plan_.out_dir / "result.json").string();
+  console_log_.open(a.console_log, std::ios::binary | std::ios::trunc);
+  agent_log_.open(a.agent_log, std::ios::binary | std::ios::trunc);
+  if (ec || !console_log_ || !agent_log_) {
+    error_kind_ = kinds::kInfrastructure;
+    error_message_ = fmt::format("cannot write the run's artifacts in {}", plan_.out_dir.string());
+    boost::asio::post(io_, [this] { finish(nullptr); });
+    return;
+  }
+  for (const auto& m : plan_.manifests) {
+    fs::copy_file(m, plan_.out_dir / m.filename(), fs::copy_options::overwrite_existing, ec);
+  }
+
+  vm::GuestSpec spec;
+  spec.name = plan_.guest_name;
+  spec.kernel = plan_.kernel_image;
+  spec.initrd = plan_.initrd;
+  spec.cmdline = run_cmdline(plan_);
+  spec.topology = plan_.topology;
+  spec.accel = plan_.accel;
+
+  vm::GuestHandlers h;
+  h.on_console = [this](std::string_view b) { on_console(b); };
+  h.on_agent = [this](std::string_view b) { on_agent(b); };
+  h.on_event = [this](vm::GuestEvent e) { on_event(e); };
+  h.on_exit = [this](const vm::ExitInfo& info) { on_exit(info); };
+  try {
+    guest_ = backend_.start(spec, std::move(h));
+  } catch (const Error& e) {
+    error_kind_ = e.kind() == ErrorKind::kUsage ? kinds::kConfig : kinds::kInfrastructure;
+    error_message_ = e.what();
+    boost::asio::post(io_, [this] { finish(nullptr); });
+    return;
+  }
+  try {
+    write_file_atomic(a.command, guest_->command() + "\n");
+  } catch (const Error& e) {
+    fail_infrastructure(e.what());
+  }
+
+  boot_timer_.expires_after(plan_.watchdog.boot);
+  boot_timer_.async_wait([this](const boost::system::error_code& err) {
+    if (err || workload_started_) return;
+    error_kind_ = kinds::kBootFailure;
+    std::string tail;
+    for (size_t i = 0; i < 8; ++i) {
+      const auto& l = last_lines_[(last_line_pos_ + i) % 8];
+      if (!l.empty()) tail = l;
+    }
+    error_message_ = fmt::format("the workload did not start within {}; last console line: {}",
+                                 format_duration(plan_.watchdog.boot), tail.empty() ? "(none)" : tail);
+    request_stop("boot watchdog");
+  });
+  arm_silence();
+}
+
+void Run::arm_silence() {
+  if (stopping_) return;
+  silence_timer_.expires_after(plan_.watchdog.silence);
+  silence_timer_.async_wait([this](const boost::system::error_code& err) {
+    if (err || stopping_) return;
+    FailureRecord f;
+    f.kind = kinds::kHang;
+    f.title = fmt::format("no console or agent output for {}", format_duration(plan_.watchdog.silence));
+    f.host_s = host_s(now());
+    record_failure(std::move(f));
+    request_stop("silence watchdog");
+  });
+}
+
+void Run::on_console(std::string_view bytes) {
+  arm_silence();
+  if (console_bytes_ < plan_.console_log_cap) {
+    const auto n = std::min<std::uint64_t>(bytes.size(), plan_.console_log_cap - console_bytes_);
+    console_log_.write(bytes.data(), static_cast<std::streamsize>(n));
+    console_bytes_ += n;
+    console_dropped_ += bytes.size() - n;
+    if (!console_log_) fail_infrastructure(fmt::format("cannot write {} (disk full?)", result_.artifacts.console_log));
+  } else {
+    console_dropped_ += bytes.size();
+  }
+  console_lines_.feed(bytes, [this](std::string_view line) { on_console_line(line); });
+  take_detector_output();
+}
+
+void Run::on_console_line(std::string_view line) {
+  last_lines_[last_line_pos_] = std::string(line.substr(0, 200));
+  last_line_pos_ = (last_line_pos_ + 1) % 8;
+  if (!workload_started_ && line.find(kWorkloadStartedMarker) != std::string_view::npos) workload_started();
+  detector_.feed(line, now());
+}
+
+void Run::take_detector_output() {
+  for (const auto& m : detector_.take_markers()) {
+    spdlog::debug("{}: marker {} at line {}", plan_.run_id, m.kind, m.line);
+    if (result_.failures.empty() && !result_.time_to_failure_s) {
+      // The first marker fixes the time to failure the moment it arrives.
+      result_.time_to_failure_s = std::max(0.0, host_s(m.host_time));
+      result_.uptime_s = m.uptime_s;
+      result_.kind = m.kind;
+      result_.title = m.title;
+      if (!workload_ended_) workload_ended_ = m.host_time;
+    }
+    if (plan_.on_failure == OnFailure::kStop) {
+      // Let the detector collect the whole report, then stop the guest.
+      request_stop("failure found", plan_.report_window + std::chrono::seconds(1));
+    }
+  }
+  for (auto& f : detector_.take_completed()) {
+    FailureRecord r;
+    r.kind = f.kind;
+    r.title = f.title;
+    r.host_s = host_s(f.host_time);
+    r.uptime_s = f.uptime_s;
+    r.guilty_frame = f.guilty_frame;
+    r.report = std::move(f.report);
+    record_failure(std::move(r));
+  }
+  if (stopping_ && !detector_.collecting() && !result_.failures.empty() && guest_) {
+    guest_->stop(plan_.stop_grace);
+  }
+}
+
+void Run::record_failure(FailureRecord f) {
+  spdlog::info("{}: {} — {}", plan_.run_id, f.kind, f.title);
+  if (result_.failures.empty()) {
+    result_.kind = f.kind;
+    result_.title = f.title;
+    if (!result_.time_to_failure_s) {
+      result_.time_to_failure_s = std::max(0.0, f.host_s);
+      result_.uptime_s = f.uptime_s;
+    }
+    if (!workload_ended_) workload_ended_ = now();
+  }
+  result_.failures.push_back(std::move(f));
+  if (plan_.on_failure == OnFailure::kStop && !detector_.collecting()) request_stop("failure found", Duration(500));
+}
+
+void Run::on_agent(std::string_view bytes) {
+  arm_silence();
+  agent_log_.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  auto ev = agent_.feed(bytes, host_s(now()));
+  if (ev.started && !workload_started_) workload_started();
+  for (auto& f : ev.integrity) {
+    f.host_s = host_s(now());
+    record_failure(std::move(f));
+  }
+  if (ev.config_error && !error_kind_) {
+    error_kind_ = kinds::kConfig;
+    error_message_ = "the guest refused the setup: " + *ev.config_error;
+    request_stop("guest configuration error");
+  }
+  for (const auto& w : ev.warnings) spdlog::warn("{}: guest: {}", plan_.run_id, w);
+}
+
+void Run::workload_started() {
+  workload_started_ = now();
+  result_.boot_s = seconds(*workload_started_);
+  boot_timer_.cancel();
+  if (started_hook_) boost::asio::post(io_, std::move(started_hook_));
+  spdlog::debug("{}: workload started after {}", plan_.run_id, format_duration(*workload_started_));
+  duration_timer_.expires_after(plan_.duration);
+  duration_timer_.async_wait([this](const boost::system::error_code& err) {
+    if (err || stopping_) return;
+    if (result_.failures.empty()) survived_ = true;
+    workload_ended_ = now();
+    request_stop("duration reached");
+  });
+}
+
+void Run::on_event(vm::GuestEvent ev) {
+  if (ev == vm::GuestEvent::kPanicked) {
+    // The console usually says why; if it did not, QMP still knows.
+    if (result_.failures.empty() && !detector_.first_marker()) {
+      FailureRecord f;
+      f.kind = kinds::kGuestPanicked;
+      f.title = "guest panicked (pvpanic) with no console report";
+      f.host_s = host_s(now());
+      record_failure(std::move(f));
+    }
+  }
+}
+
+void Run::request_stop(const std::string& why, Duration delay) {
+  if (finished_) return;
+  if (!stopping_) stop_reason_ = why;
+  stopping_ = true;
+  silence_timer_.cancel();
+  if (delay.count() == 0) {
+    if (guest_) guest_->stop(plan_.stop_grace);
+    return;
+  }
+  report_timer_.expires_after(delay);
+  report_timer_.async_wait([this](const boost::system::error_code& err) {
+    if (err) return;
+    detector_.advance(now());
+    take_detector_output();
+    if (guest_) guest_->stop(plan_.stop_grace);
+  });
+}
+
+void Run::interrupt(const std::string& why) {
+  if (finished_) return;
+  if (result_.failures.empty()) interrupted_ = true;
+  request_stop(why);
+}
+
+void Run::fail_infrastructure(const std::string& message) {
+  if (!error_kind_) {
+    error_kind_ = kinds::kInfrastructure;
+    error_message_ = message;
+  }
+  request_stop("infrastructure error");
+}
+
+void Run::on_exit(const vm::ExitInfo& info) { finish(&info); }
+
+void Run::finish(const vm::ExitInfo* info) {
+  if (finished_) return;
+  finished_ = true;
+  for (auto* t : {&boot_timer_, &silence_timer_, &duration_timer_, &report_timer_, &tick_timer_}) t->cancel();
+  console_lines_.finish([this](std::string_view line) { on_console_line(line); });
+  detector_.finish();
+  take_detector_output();
+  const Duration end = now();
+  if (workload_started_) result_.exposure_s = seconds(workload_ended_.value_or(end) - *workload_started_);
+
+  auto& r = result_;
+  if (!r.failures.empty()) {
+    r.verdict = Verdict::kFailed;
+    r.kind = r.failures.front().kind;
+    r.title = r.failures.front().title;
+  } else if (interrupted_) {
+    r.verdict = Verdict::kInterrupted;
+    r.kind = "interrupted";
+    r.title = stop_reason_;
+  } else if (error_kind_) {
+    r.verdict = Verdict::kError;
+    r.kind = *error_kind_;
+    r.title = error_message_.value_or("");
+  } else if (survived_) {
+    if (plan_.workload.profile != "quiet" && agent_.saw_heartbeat() && agent_.race_events_total() == 0) {
+      r.verdict = Verdict::kError;
+      r.kind = kinds::kNoRaceEvents;
+      r.title = "the workload ran but produced no race-relevant events (no THP migration, no huge-pmd NUMA updates)";
+    } else {
+      r.verdict = Verdict::kSurvived;
+      r.kind.clear();
+      r.title.clear();
+    }
+  } else {
+    r.verdict = Verdict::kError;
+    r.kind = kinds::kLost;
+    r.title = fmt::format("the guest exited unexpectedly ({})", info ? info->reason : "no exit status");
+    if (info && !info->last_stderr.empty()) {
+      std::string err = info->last_stderr;
+      while (!err.empty() && (err.back() == '\n' || err.back() == '\r')) err.pop_back();
+      const auto nl = err.rfind('\n');
+      r.title += ": " + (nl == std::string::npos ? err : err.substr(nl + 1));
+    }
+    if (!workload_started_) {
+      r.kind = kinds::kBootFailure;
+      std::string tail;
+      for (size_t i = 0; i < 8; ++i) {
+        const auto& l = last_lines_[(last_line_pos_ + i) % 8];
+        if (!l.empty()) tail = l;
+      }
+      r.title += fmt::format("; last console line: {}", tail.empty() ? "(none)" : tail);
+    }
+  }
+  if (r.verdict != Verdict::kFailed) r.time_to_failure_s.reset(), r.uptime_s.reset();
+  r.event_totals = agent_.totals();
+  r.rates = agent_.rates();
+  r.finished_at = iso_now();
+  write_artifacts();
+  guest_.reset();
+  if (done_) {
+    auto done = std::move(done_);
+    done(result_);
+  }
+}
+
+void Run::write_artifacts() {
+  if (console_dropped_ > 0) {
+    console_log_ << fmt::format("\n[numasoak: console log capped at {} bytes; {} more bytes were not written]\n",
+                                plan_.console_log_cap, console_dropped_);
+  }
+  console_log_.close();
+  agent_log_.close();
+  std::string report;
+  for (const auto& f : result_.failures) {
+    report += fmt::format("== {}: {} (workload +{:.1f}s{}){}\n", f.kind, f.title, f.host_s,
+                          f.uptime_s ? fmt::format(", uptime {:.3f}s", *f.uptime_s) : "",
+                          f.guilty_frame.empty() ? "" : ", in " + f.guilty_frame);
+    report += f.report;
+    if (!report.empty() && report.back() != '\n') report += '\n';
+    report += '\n';
+  }
+  try {
+    write_file_atomic(result_.artifacts.report, report);
+    write_file_atomic(result_.artifacts.result_json, nlohmann::json(result_).dump(2) + "\n");
+  } catch (const Error& e) {
+    spdlog::error("{}: {}", plan_.run_id, e.what());
+    if (result_.verdict != Verdict::kFailed) {
+      result_.verdict = Verdict::kError;
+      result_.kind = kinds::kInfrastructure;
+      result_.title = e.what();
+    }
+  }
+}
+
+RunStatus Run::status() const {
+  RunStatus s;
+  s.elapsed = finished_ ? Duration(0) : now();
+  s.phase = finished_ ? "done" : stopping_ ? "stopping" : detector_.collecting() ? "collecting" : workload_started_ ? "running" : "booting";
+  if (workload_started_) {
+    s.workload_elapsed = now() - *workload_started_;
+    s.remaining = s.workload_elapsed < plan_.duration ? plan_.duration - s.workload_elapsed : Duration(0);
+  } else {
+    s.remaining = plan_.duration;
+  }
+  s.race_events_per_s = agent_.race_events_per_s();
+  s.failures = static_cast<int>(result_.failures.size());
+  return s;
+}
+
+}  // namespace numasoak

@@ -1,0 +1,142 @@
+// Run: one guest, one kernel, one verdict.
+//
+// Boots the guest through a Backend, streams its console through the
+// LineAssembler into the Detector and its agent channel into Telemetry,
+// keeps the watchdogs (boot, silence, duration) and turns what happened into
+// a RunResult with artifacts in its own folder. Everything happens on the
+// caller's io_context; a Run never blocks and never sleeps.
+//
+// Timeline (host steady clock):
+//   start ──boot──▶ workload started ──duration──▶ survived
+//                        └─ first failure marker ─ report window ─▶ failed
+// Time to failure is measured from "workload started" to the arrival of the
+// first failure's marker line (and also reported as guest uptime).
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/campaign.h"
+#include "console/detector.h"
+#include "console/line_assembler.h"
+#include "result/run_result.h"
+#include "run/agent_feed.h"
+#include "vm/backend.h"
+
+namespace numasoak {
+
+struct RunPlan {
+  std::string run_id;              // unique within the campaign, names the artifacts folder
+  std::string guest_name;          // unique guest/domain name
+  std::string kernel;              // campaign kernel name
+  std::string kernel_release;      // uname -r of the image, for the result
+  std::filesystem::path kernel_image;
+  std::filesystem::path initrd;
+  std::vector<std::filesystem::path> manifests;  // copied into the artifacts (kernel, image)
+  Topology topology;
+  WorkloadSpec workload;
+  WatchdogSpec watchdog;
+  Duration duration = std::chrono::minutes(3);
+  OnFailure on_failure = OnFailure::kStop;
+  vm::Accel accel = vm::Accel::kTcg;
+  std::filesystem::path out_dir;   // the run's artifacts folder (created)
+  std::string host = "local";
+  std::uint64_t console_log_cap = 64ull << 20;  // bytes of console log kept on disk
+  Duration report_window = std::chrono::seconds(5);
+  Duration stop_grace = std::chrono::seconds(5);
+};
+
+// The kernel command line a plan boots with (amplifier, workload knobs,
+// extra options); the backend adds console and panic settings.
+std::string run_cmdline(const RunPlan& plan);
+
+struct RunStatus {
+  std::string phase;             // "booting", "running", "collecting", "stopping", "done"
+  Duration elapsed{0};           // since the guest started
+  Duration workload_elapsed{0};  // since the workload started (0 before)
+  Duration remaining{0};
+  double race_events_per_s = 0;  // race-relevant events per second, last heartbeat
+  int failures = 0;
+};
+
+class Run {
+ public:
+  using Done = std::function<void(const RunResult&)>;
+
+  Run(boost::asio::io_context& io, vm::Backend& backend, RunPlan plan, Done done);
+  ~Run();
+  Run(const Run&) = delete;
+  Run& operator=(const Run&) = delete;
+
+  // Starts the guest. Errors that prevent even starting end the run at once
+  // with verdict error (done is called from the io_context, never inline).
+  void start();
+  // Stops the guest; the run ends as `interrupted` (not a failure, not a
+  // survival) unless it had already found a failure.
+  void interrupt(const std::string& why);
+  // Stops the guest because the host went away or broke: `interrupted`.
+  RunStatus status() const;
+  // Called once, from the io_context, when the workload has started.
+  void on_workload_started(std::function<void()> hook) { started_hook_ = std::move(hook); }
+  const RunPlan& plan() const { return plan_; }
+  bool finished() const { return finished_; }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  Duration now() const { return std::chrono::duration_cast<Duration>(Clock::now() - started_); }
+
+  void on_console(std::string_view bytes);
+  void on_agent(std::string_view bytes);
+  void on_event(vm::GuestEvent ev);
+  void on_exit(const vm::ExitInfo& info);
+  void on_console_line(std::string_view line);
+  void workload_started();
+  void take_detector_output();
+  void record_failure(FailureRecord f);
+  void request_stop(const std::string& why, Duration delay = Duration(0));
+  void arm_silence();
+  void fail_infrastructure(const std::string& message);
+  void finish(const vm::ExitInfo* info);
+  void write_artifacts();
+  double host_s(Duration t) const;
+
+  boost::asio::io_context& io_;
+  vm::Backend& backend_;
+  RunPlan plan_;
+  Done done_;
+  std::function<void()> started_hook_;
+  std::unique_ptr<vm::Guest> guest_;
+  RunResult result_;
+
+  console::LineAssembler console_lines_;
+  console::Detector detector_;
+  AgentFeed agent_;
+
+  std::ofstream console_log_;
+  std::ofstream agent_log_;
+  std::uint64_t console_bytes_ = 0;
+  std::uint64_t console_dropped_ = 0;
+  std::string last_lines_[8];  // the last console lines, for boot failures
+  size_t last_line_pos_ = 0;
+
+  Clock::time_point started_{};
+  std::optional<Duration> workload_started_;
+  std::optional<Duration> workload_ended_;
+  std::optional<std::string> error_kind_, error_message_;
+  std::string stop_reason_;
+  bool survived_ = false;
+  bool interrupted_ = false;
+  bool stopping_ = false;
+  bool finished_ = false;
+  boost::asio::steady_timer boot_timer_, silence_timer_, duration_timer_, report_timer_, tick_timer_;
+};
+
+}  // namespace numasoak
