@@ -54,7 +54,7 @@ TEST(Watchdogs, QemuKilledIsLostNotAKernelFailure) {
   auto plan = small_plan(kernel_61(), image_with_init("chatty"), "killed");
   plan.duration = std::chrono::minutes(5);
   int killed = 0;
-  const RunResult r = run_to_end(plan, std::chrono::seconds(120), [&](boost::asio::io_context&, Run&) {
+  const RunResult r = run_to_end(plan, std::chrono::seconds(120), [&](boost::asio::io_context&, numasoak::Run&) {
     for (int pid : pids_with_cmdline(plan.guest_name)) {
       if (::kill(pid, SIGKILL) == 0) ++killed;
     }
