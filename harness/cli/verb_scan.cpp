@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fmt/format.h>
@@ -44,8 +45,23 @@ constexpr const char* kHelp =
     "  or {\"file\":..., \"error\":...} for a file that cannot be read.\n"
     "Reports end after --window of guest time (from printk timestamps), --max-lines lines, the next\n"
     "marker from the same printer, or the end of the file.\n"
+    "A test fixture's '# numasoak-fixture' header is skipped (line numbers stay those of the file).\n"
     "Exit: 0 no failure in any file, 1 a failure in some file, 2 some file could not be read\n"
     "(the others are still scanned; 2 wins over 1).";
+
+// tests/fixtures/consoles/*.log start with a "# numasoak-fixture" header
+// ending in a "#" line; the header names the expected failure, so it must not
+// be scanned. Returns the header's size in bytes (0 when there is none, or it
+// does not end within the first chunk) and counts its lines.
+size_t fixture_header_size(std::string_view chunk, std::uint64_t& lines) {
+  constexpr std::string_view kMagic = "# numasoak-fixture\n";
+  if (chunk.substr(0, kMagic.size()) != kMagic) return 0;
+  const size_t end = chunk.find("\n#\n");
+  if (end == std::string_view::npos) return 0;
+  const std::string_view header = chunk.substr(0, end + 3);
+  lines = static_cast<std::uint64_t>(std::count(header.begin(), header.end(), '\n'));
+  return header.size();
+}
 
 // Streams one file (or stdin for "-") through a LogScanner.
 FileResult scan_file(const std::string& path, const console::DetectorOptions& options) {
@@ -66,7 +82,15 @@ FileResult scan_file(const std::string& path, const console::DetectorOptions& op
     }
   }
   console::LogScanner scanner(options);
+  std::uint64_t header_lines = 0;  // of a test fixture: skipped, but line numbers stay file lines
+  auto take = [&r, &scanner, &header_lines] {
+    for (auto& f : scanner.take_completed()) {
+      f.line += header_lines;
+      r.failures.push_back(std::move(f));
+    }
+  };
   std::vector<char> buf(1 << 20);
+  bool first = true;
   for (;;) {
     const ssize_t n = ::read(fd, buf.data(), buf.size());
     if (n < 0 && errno == EINTR) continue;
@@ -75,14 +99,19 @@ FileResult scan_file(const std::string& path, const console::DetectorOptions& op
       break;
     }
     if (n == 0) break;
-    scanner.feed(std::string_view(buf.data(), static_cast<size_t>(n)));
-    for (auto& f : scanner.take_completed()) r.failures.push_back(std::move(f));
+    std::string_view chunk(buf.data(), static_cast<size_t>(n));
+    r.bytes += chunk.size();
+    if (first) {
+      first = false;
+      chunk.remove_prefix(fixture_header_size(chunk, header_lines));
+    }
+    scanner.feed(chunk);
+    take();
   }
   if (fd != 0) ::close(fd);
   scanner.finish();
-  for (auto& f : scanner.take_completed()) r.failures.push_back(std::move(f));
-  r.lines = scanner.assembler().lines_out();
-  r.bytes = scanner.assembler().bytes_in();
+  take();
+  r.lines = scanner.assembler().lines_out() + header_lines;
   return r;
 }
 
