@@ -62,6 +62,11 @@ const std::vector<Signature> kTable = {
   {"bad-rss", Severity::kError, "BUG: Bad rss-counter state", R"(BUG: Bad rss-counter state)",
    FrameRule::kTrace, false, 0, 0,
    [](const TitleParts&) { return std::string("BUG: Bad rss-counter state"); }},
+  // check_mm() at exit: page tables the mm still accounts for (a cleared pmd leaks its pte page).
+  // BUG: non-zero pgtables_bytes on freeing mm: 8192   (older: nr_ptes, nr_pmds)
+  {"bad-pgtables", Severity::kError, "on freeing mm", R"(BUG: non-zero (pgtables_bytes|nr_ptes|nr_pmds) on freeing mm)",
+   FrameRule::kTrace, false, 0, 0,
+   [](const TitleParts& p) { return "BUG: non-zero " + p.groups[1] + " on freeing mm"; }},
 
   // --- sanitizers ---------------------------------------------------------------------------
   // BUG: KASAN: slab-use-after-free in foo+0x12/0x34
