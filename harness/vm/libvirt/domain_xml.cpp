@@ -68,15 +68,20 @@ std::string render_owner_xml(const OwnerTag& o) {
 }
 
 std::optional<OwnerTag> parse_owner_xml(std::string_view xml) {
-  // libvirt hands the element back re-serialised (prefix and quotes may
-  // change): read attributes, not text.
+  // virDomainGetMetadata hands the element back re-serialised: without its
+  // prefix and namespace, double quotes. Read the element name and the
+  // attributes, not the text.
   const std::string s(xml);
-  if (s.find(kOwnerNamespace) == std::string::npos || s.find("owner") == std::string::npos) return std::nullopt;
+  static const std::regex kElement(R"re(^\s*<([A-Za-z_][A-Za-z0-9_.-]*:)?owner[\s/>])re");
+  if (!std::regex_search(s, kElement)) return std::nullopt;
   static const std::regex kAttr(R"re(([A-Za-z_][A-Za-z0-9_:.-]*)\s*=\s*("([^"]*)"|'([^']*)'))re");
   std::map<std::string, std::string> attrs;
   for (auto it = std::sregex_iterator(s.begin(), s.end(), kAttr); it != std::sregex_iterator(); ++it) {
     const auto& m = *it;
     attrs[m[1].str()] = xml_unescape(m[3].matched ? m[3].str() : m[4].str());
+  }
+  for (const auto& [name, value] : attrs) {
+    if (name.rfind("xmlns", 0) == 0 && value != kOwnerNamespace) return std::nullopt;
   }
   OwnerTag o;
   try {

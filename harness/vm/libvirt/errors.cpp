@@ -88,7 +88,7 @@ Failure classify_connect(const LibvirtError& e) {
 Failure classify_storage(const LibvirtError& e) {
   const std::string m = lower(e.message);
   if (e.code == VIR_ERR_OPERATION_DENIED || e.code == VIR_ERR_ACCESS_DENIED ||
-      has(m, {"permission denied", "read only access", "read-only", "operation forbidden", "access denied",
+      has(m, {"permission denied", "operation not permitted", "read only access", "read-only", "operation forbidden", "access denied",
               "read-only file system", "not authorized"})) {
     return Failure::kStoragePermission;
   }

@@ -44,6 +44,8 @@ TEST(LibvirtErrors, StorageAndCreateFailures) {
             Failure::kStoragePermission);
   EXPECT_EQ(classify_storage({VIR_ERR_SYSTEM_ERROR, VIR_FROM_STORAGE, "cannot create path '/var/lib/libvirt/numasoak': Permission denied"}),
             Failure::kStoragePermission);
+  EXPECT_EQ(classify_storage({VIR_ERR_SYSTEM_ERROR, VIR_FROM_STORAGE, "failed to create directory '/sys/x': Operation not permitted"}),
+            Failure::kStoragePermission);
   EXPECT_EQ(classify_storage({VIR_ERR_INTERNAL_ERROR, VIR_FROM_STORAGE, "pool is busy"}), Failure::kOther);
   EXPECT_EQ(classify_create({VIR_ERR_CONFIG_UNSUPPORTED, VIR_FROM_QEMU, "unsupported configuration: NUMA node distances are not supported with this QEMU"}),
             Failure::kNoNuma);
