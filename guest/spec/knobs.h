@@ -64,11 +64,15 @@ struct KnobDef {
   X(thp_defrag, kChoice, 3, 0, 5, false, "always|defer|defer+madvise|madvise|never|keep", "",                       \
     "transparent_hugepage/defrag")                                                                                 \
   /* stressors */                                                                                                  \
+  X(scan_focus, kBool, 1, 0, 1, false, "", "",                                                                      \
+    "give the worker's other mappings an MPOL_LOCAL policy so NUMA balancing scans only the THP region")          \
   X(balancing, kBool, 1, 0, 1, false, "", "", "toucher threads on every CPU write the same THPs (NUMA hinting)")    \
   X(touchers, kInt, 1, 1, 16, false, "", "", "toucher threads per CPU per worker")                                 \
   X(touch_stride_kb, kInt, 64, 4, 2048, false, "", "KiB", "distance between two writes of a toucher")              \
   X(touch_pause_us, kInt, 0, 0, 1000000, false, "", "us", "pause after each toucher pass over the region")         \
   X(move_pages, kBool, 1, 0, 1, false, "", "", "migrate the worker's THPs between nodes with move_pages")          \
+  X(movers, kInt, 1, 1, 16, false, "", "",                                                                        \
+    "migrator threads per worker, pinned to CPUs round robin (a scan on one CPU meets a migration on another)") \
   X(move_batch, kInt, 0, 0, 65536, false, "", "THPs", "THPs per move_pages call; 0 = the whole region")             \
   X(move_pause_us, kInt, 0, 0, 10000000, false, "", "us", "pause between two migration calls")                     \
   X(mbind_every, kInt, 16, 0, 1000000, false, "", "",                                                              \
@@ -114,22 +118,30 @@ struct ProfileDef {
   std::string_view settings;
 };
 
+// The bad-pmd settings come from measurements in a 2-node, 2-vCPU TCG guest
+// with numasoak.race_widen_us=200 (guest/README.md, "Tuning"): what limits
+// the race there is how often NUMA balancing scans the THPs (each scan
+// charges its thread 32x its cost) and how many THP migrations start while a
+// scan waits. Hence few, small, scanner-focused regions, a short scan period
+// and a scan budget that covers a region in one go, touchers that leave CPU
+// to the migrators, and light uffd-wp/mbind/migrate_pages traffic.
 inline constexpr std::array kProfiles = {
     ProfileDef{"bad-pmd",
                "balancing + move_pages + uffd-wp + integrity, tuned to hit the change_prot_numa/THP-migration race",
-               "numa_balancing=1 scan_delay_ms=0 scan_period_min_ms=10 scan_period_max_ms=100 scan_size_mb=256 "
-               "thp=always thp_defrag=madvise balancing=1 touchers=1 move_pages=1 uffd_wp=1 mprotect=0 "
-               "split_collapse=0 integrity=1"},
+               "numa_balancing=1 scan_delay_ms=0 scan_period_min_ms=1 scan_period_max_ms=10 scan_size_mb=16 "
+               "thp=always thp_defrag=madvise processes=2 region_mb=8 scan_focus=1 balancing=1 touchers=1 "
+               "touch_pause_us=2000 move_pages=1 movers=1 mbind_every=64 migrate_pages_every=256 uffd_wp=1 "
+               "uffd_wp_pause_us=20000 mprotect=0 split_collapse=0 integrity=1 verify_pause_ms=200"},
     ProfileDef{"balancing-only", "NUMA balancing with toucher threads on every node, no explicit migration",
-               "numa_balancing=1 scan_delay_ms=0 scan_period_min_ms=10 scan_period_max_ms=100 scan_size_mb=256 "
-               "thp=always thp_defrag=madvise balancing=1 move_pages=0 uffd_wp=0 mprotect=0 split_collapse=0 "
-               "integrity=1"},
+               "numa_balancing=1 scan_delay_ms=0 scan_period_min_ms=1 scan_period_max_ms=10 scan_size_mb=16 "
+               "thp=always thp_defrag=madvise processes=2 region_mb=8 scan_focus=1 balancing=1 touchers=1 "
+               "move_pages=0 uffd_wp=0 mprotect=0 split_collapse=0 integrity=1 verify_pause_ms=200"},
     ProfileDef{"move-pages-only", "explicit THP migration (move_pages, mbind, migrate_pages), balancing off",
-               "numa_balancing=0 thp=always thp_defrag=madvise balancing=0 move_pages=1 uffd_wp=0 mprotect=0 "
-               "split_collapse=0 integrity=1"},
+               "numa_balancing=0 thp=always thp_defrag=madvise processes=2 region_mb=8 balancing=0 move_pages=1 "
+               "uffd_wp=0 mprotect=0 split_collapse=0 integrity=1 verify_pause_ms=200"},
     ProfileDef{"uffd-wp-only", "userfaultfd write-protect loops with a writer, balancing off",
-               "numa_balancing=0 thp=always thp_defrag=madvise balancing=0 move_pages=0 uffd_wp=1 mprotect=0 "
-               "split_collapse=0 integrity=1"},
+               "numa_balancing=0 thp=always thp_defrag=madvise processes=2 region_mb=8 balancing=0 move_pages=0 "
+               "uffd_wp=1 mprotect=0 split_collapse=0 integrity=1 verify_pause_ms=200"},
     ProfileDef{"quiet", "integrity checking only: the workload holds THPs and verifies them, balancing off",
                "numa_balancing=0 thp=always thp_defrag=madvise balancing=0 move_pages=0 uffd_wp=0 mprotect=0 "
                "split_collapse=0 integrity=1"},

@@ -6,12 +6,14 @@
 #include <cstddef>
 #include <string>
 
+#include "spec/protocol.h"
+
 namespace numasoak::guest {
 
 class Agent {
  public:
   // Longest line the agent sends (the host accepts a little more).
-  static constexpr std::size_t kMaxLine = 4096;
+  static constexpr std::size_t kMaxLine = nsw::protocol::kMaxLine;
 
   // Opens `path` ("-" = stdout). Returns "" or the reason it could not.
   std::string open(const std::string& path);

@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
 #include <poll.h>
@@ -23,6 +24,7 @@
 #include <vector>
 
 #include "spec/knobs.h"
+#include "spec/protocol.h"
 #include "workload/agent.h"
 #include "workload/checks.h"
 #include "workload/counters.h"
@@ -36,10 +38,11 @@ namespace numasoak::guest {
 namespace {
 
 using nsw::Knob;
+namespace proto = nsw::protocol;
 
 constexpr int kExitOk = 0, kExitIntegrity = 1, kExitConfig = 2, kExitInternal = 3;
 constexpr int kMaxRestarts = 16;
-constexpr int kProtocolVersion = 1;
+constexpr int kProtocolVersion = nsw::protocol::kVersion;
 
 std::string hex(std::uint64_t v) {
   char buf[24];
@@ -66,7 +69,7 @@ class Workload {
       node_mem += (i ? "," : "") + std::to_string(topo_.nodes[i].mem_kb / 1024);
     node_mem += "]";
     JsonLine m;
-    m.str("type", "started")
+    m.str("type", proto::type::kStarted)
         .num("v", kProtocolVersion)
         .num("uptime_ms", uptime_ms())
         .str("kernel", ks.release)
@@ -107,6 +110,7 @@ class Workload {
     vm_start_ = vm_last_ = read_vmstat();
     ops_last_ = ops_->snapshot();
     last_hb_ms_ = start_ms_;
+    race_hits_last_ = read_race_widen_hits();
     for (int i = 0; i < s_.get(Knob::processes); ++i) {
       const pid_t pid = spawn(i);
       if (pid < 0) return fail("fork: " + errno_text(errno));
@@ -135,31 +139,33 @@ class Workload {
     drain_events();
     heartbeat();
     const std::uint64_t events = ops_->get(Op::integrity_events);
-    const char* status = broken ? "error" : events > 0 ? "integrity_errors" : "ok";
+    const std::string_view status = broken               ? proto::status::kError
+                                    : events > 0         ? proto::status::kIntegrityErrors
+                                                         : proto::status::kOk;
     const int code = broken ? kExitInternal : events > 0 ? kExitIntegrity : kExitOk;
     finished(status, code);
     return code;
   }
 
-  void finished(const std::string& status, int code) {
+  void finished(std::string_view status, int code) {
     JsonLine m;
-    m.str("type", "finished")
+    m.str("type", proto::type::kFinished)
         .str("status", status)
         .num("exit_code", code)
         .num("uptime_ms", uptime_ms())
         .unum("integrity_events", ops_ ? ops_->get(Op::integrity_events) : 0)
         .unum("integrity_pages", ops_ ? ops_->get(Op::integrity_pages) : 0);
     agent_.send(m.line());
-    console("workload finished: " + status);
+    console("workload finished: " + std::string(status));
   }
 
  private:
   int fail(const std::string& why) {
     JsonLine m;
-    m.str("type", "warning").str("reason", why).num("uptime_ms", uptime_ms());
+    m.str("type", proto::type::kWarning).str("reason", why).num("uptime_ms", uptime_ms());
     agent_.send(m.line());
     console("internal error: " + why);
-    finished("error", kExitInternal);
+    finished(proto::status::kError, kExitInternal);
     return kExitInternal;
   }
 
@@ -176,7 +182,7 @@ class Workload {
     EventRecord r;
     while (::read(pipe_r_, &r, sizeof r) == static_cast<ssize_t>(sizeof r)) {
       JsonLine m;
-      m.str("type", "integrity_error")
+      m.str("type", proto::type::kIntegrityError)
           .num("worker", r.worker)
           .str("addr", hex(r.addr))
           .unum("pages", r.pages)
@@ -201,17 +207,31 @@ class Workload {
     for (std::size_t i = 0; i < kVmstatKeys.size(); ++i)
       if (vm.present[i]) v.unum(kVmstatKeys[i], vm.value[i] - std::min(vm.value[i], vm_last_.value[i]));
     for (std::size_t i = 0; i < kOpCount; ++i) o.unum(kOpNames[i], ops[i] - std::min(ops[i], ops_last_[i]));
+    const std::int64_t hits = read_race_widen_hits();
     JsonLine m;
-    m.str("type", "heartbeat")
+    m.str("type", proto::type::kHeartbeat)
         .unum("seq", ++seq_)
         .num("uptime_ms", now)
         .num("dt_ms", now - last_hb_ms_)
         .raw("vmstat", v.object())
         .raw("ops", o.object());
+    if (hits >= 0 && race_hits_last_ >= 0) {
+      JsonLine k;
+      k.num(nsw::protocol::kKernelCounters[0], std::max<std::int64_t>(0, hits - race_hits_last_));
+      m.raw("kernel", k.object());
+    }
     agent_.send(m.line());
+    race_hits_last_ = hits;
     vm_last_ = vm;
     ops_last_ = ops;
     last_hb_ms_ = now;
+  }
+
+  // The amplifier's count of delays taken; -1 on kernels without it.
+  static std::int64_t read_race_widen_hits() {
+    auto t = read_text("/sys/module/numasoak/parameters/race_widen_hits", 64);
+    if (!t || trim(*t).empty()) return -1;
+    return std::strtoll(std::string(trim(*t)).c_str(), nullptr, 10);
   }
 
   // Warns once when the race's ingredients are missing after warn_after_s.
@@ -231,7 +251,7 @@ class Workload {
       why = "no huge-PMD NUMA update (numa_huge_pte_updates) after " + std::to_string(after) + " s";
     if (why.empty()) return;
     JsonLine m;
-    m.str("type", "warning").str("reason", why).num("uptime_ms", uptime_ms());
+    m.str("type", proto::type::kWarning).str("reason", why).num("uptime_ms", uptime_ms());
     agent_.send(m.line());
     console("warning: " + why);
   }
@@ -247,7 +267,7 @@ class Workload {
       const bool give_up = ++restarts_ > kMaxRestarts;
       const std::string why = "worker " + std::to_string(i) + " " + how + (give_up ? "; too many, giving up" : "; restarted");
       JsonLine m;
-      m.str("type", "warning").str("reason", why).num("uptime_ms", uptime_ms());
+      m.str("type", proto::type::kWarning).str("reason", why).num("uptime_ms", uptime_ms());
       agent_.send(m.line());
       console("warning: " + why);
       if (give_up) return false;
@@ -292,16 +312,17 @@ class Workload {
   std::array<std::uint64_t, kOpCount> ops_last_{};
   std::int64_t start_ms_ = 0, last_hb_ms_ = 0;
   std::uint64_t seq_ = 0;
+  std::int64_t race_hits_last_ = -1;
   int restarts_ = 0;
   bool warned_ = false;
 };
 
 int config_error(Agent& agent, const std::string& reason) {
   JsonLine m;
-  m.str("type", "config_error").str("reason", reason).num("uptime_ms", uptime_ms());
+  m.str("type", proto::type::kConfigError).str("reason", reason).num("uptime_ms", uptime_ms());
   agent.send(m.line());
   JsonLine f;
-  f.str("type", "finished").str("status", "config_error").num("exit_code", kExitConfig).num("uptime_ms", uptime_ms());
+  f.str("type", proto::type::kFinished).str("status", proto::status::kConfigError).num("exit_code", kExitConfig).num("uptime_ms", uptime_ms());
   agent.send(f.line());
   console("config error: " + reason);
   return kExitConfig;

@@ -59,9 +59,10 @@ void run_toucher(WorkerContext& ctx, int cpu, int slot) {
   }
 }
 
-void run_migrator(WorkerContext& ctx) {
+void run_migrator(WorkerContext& ctx, int cpu, int index) {
   const auto& nodes = ctx.mem_nodes;
   if (nodes.size() < 2) return;
+  if (cpu >= 0) pin_to_cpu(cpu);
   const std::size_t nblocks = ctx.blocks();
   std::vector<void*> pages(nblocks);
   for (std::size_t b = 0; b < nblocks; ++b) pages[b] = ctx.region + b * kHugeSize;
@@ -75,8 +76,9 @@ void run_migrator(WorkerContext& ctx) {
   const std::int64_t migrate_every = ctx.knob(Knob::migrate_pages_every);
   const std::int64_t pause = ctx.knob(Knob::move_pause_us);
   bool numa_balancing_flag = true;  // MPOL_F_NUMA_BALANCING keeps the VMA visible to the scanner
-  std::size_t cursor = 0;
-  int mp_from = nodes[0];
+  // Movers of one worker start at different blocks and nodes.
+  std::size_t cursor = static_cast<std::size_t>(index) * batch;
+  int mp_from = nodes[static_cast<std::size_t>(index) % nodes.size()];
   int mbind_node = nodes[0];
 
   for (std::int64_t round = 1; !ctx.stop.load(std::memory_order_relaxed); ++round) {

@@ -7,14 +7,13 @@
 #include <cstdint>
 #include <string_view>
 
+#include "spec/protocol.h"
+
 namespace numasoak::guest {
 
-inline constexpr std::array<std::string_view, 12> kVmstatKeys = {
-    "numa_pte_updates",      "numa_huge_pte_updates", "numa_hint_faults",   "numa_hint_faults_local",
-    "numa_pages_migrated",   "pgmigrate_success",     "pgmigrate_fail",     "thp_migration_success",
-    "thp_migration_fail",    "thp_migration_split",   "thp_fault_alloc",    "thp_split_pmd",
-};
+inline constexpr const auto& kVmstatKeys = nsw::protocol::kVmstatCounters;
 
+// In the order of kVmstatKeys.
 enum class Vm : std::size_t {
   numa_pte_updates, numa_huge_pte_updates, numa_hint_faults, numa_hint_faults_local,
   numa_pages_migrated, pgmigrate_success, pgmigrate_fail, thp_migration_success,

@@ -1,14 +1,18 @@
 #include "workload/worker.h"
 
 #include <csignal>
+#include <linux/mempolicy.h>
+#include <malloc.h>
 #include <cstdio>
 #include <cstdlib>
+#include <string>
+#include <string_view>
 #include <sys/mman.h>
-#include <thread>
 #include <unistd.h>
 
 #include "workload/integrity.h"
 #include "workload/sys.h"
+#include "workload/thread.h"
 
 namespace numasoak::guest {
 
@@ -29,6 +33,36 @@ std::byte* map_region(std::size_t bytes) {
   auto* region = reinterpret_cast<std::byte*>(aligned);
   ::madvise(region, bytes, MADV_HUGEPAGE);
   return region;
+}
+
+// NUMA balancing scans every migratable VMA and pays a TLB flush for each
+// one it changed; under TCG a flush waits for the other vCPU, so a scan of
+// the stacks, heap and data costs more than the THP region itself, and the
+// scanner's 32x self-throttle then makes scans rare. A VMA with a policy
+// lacking MPOL_F_MOF (here MPOL_LOCAL) is skipped by the scanner, so give
+// one to every private writable mapping but the region. Returns how many.
+int focus_numa_scanner(const std::byte* region, std::size_t bytes) {
+  const auto maps = read_text("/proc/self/maps", 1 << 20);
+  if (!maps) return 0;
+  const auto r0 = reinterpret_cast<std::uintptr_t>(region), r1 = r0 + bytes;
+  int n = 0;
+  std::string_view text = *maps;
+  while (!text.empty()) {
+    const auto nl = text.find('\n');
+    const std::string_view line = text.substr(0, nl);
+    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+    // "start-end perms offset dev inode [path]"
+    const auto dash = line.find('-'), sp = line.find(' ');
+    if (dash == std::string_view::npos || sp == std::string_view::npos || sp < dash || line.size() < sp + 5) continue;
+    const std::string_view perms = line.substr(sp + 1, 4);
+    if (perms[0] != 'r' || perms[1] != 'w' || perms[3] != 'p') continue;
+    if (line.find("[vsyscall]") != std::string_view::npos || line.find("[vvar]") != std::string_view::npos) continue;
+    const std::uintptr_t a = std::strtoull(std::string(line.substr(0, dash)).c_str(), nullptr, 16);
+    const std::uintptr_t b = std::strtoull(std::string(line.substr(dash + 1, sp - dash - 1)).c_str(), nullptr, 16);
+    if (b <= a || (a < r1 && b > r0)) continue;
+    if (sys_mbind(reinterpret_cast<void*>(a), b - a, MPOL_LOCAL, nullptr, 0, 0) == 0) ++n;
+  }
+  return n;
 }
 
 void send_event(const WorkerContext& ctx, const IntegrityEvent& ev) {
@@ -81,6 +115,10 @@ void run_worker(int index, const nsw::Settings& settings, const GuestTopology& t
   sigaddset(&term, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &term, nullptr);
 
+  // One malloc arena: per-thread arenas are more mappings for the NUMA
+  // scanner to wade through.
+  mallopt(M_ARENA_MAX, 1);
+
   WorkerContext ctx;
   ctx.index = index;
   ctx.settings = &settings;
@@ -107,25 +145,33 @@ void run_worker(int index, const nsw::Settings& settings, const GuestTopology& t
     if (ctx.uffd < 0) std::fprintf(stderr, "numasoak: worker %d: %s\n", index, why.c_str());
   }
 
-  std::vector<std::thread> threads;
+  std::vector<SmallThread> threads;
   if (settings.on(Knob::balancing)) {
     int slot = 0;
     for (int cpu : topo.cpus)
       for (std::int64_t t = 0; t < settings.get(Knob::touchers); ++t)
-        threads.emplace_back(run_toucher, std::ref(ctx), cpu, slot++);
+        threads.emplace_back([&ctx, cpu, s = slot++] { run_toucher(ctx, cpu, s); });
   } else if (ctx.uffd >= 0) {
     // uffd-wp needs writes to fault on: one unpinned writer.
-    threads.emplace_back(run_toucher, std::ref(ctx), -1, 0);
+    threads.emplace_back([&ctx] { run_toucher(ctx, -1, 0); });
   }
-  if (settings.on(Knob::move_pages)) threads.emplace_back(run_migrator, std::ref(ctx));
-  if (settings.on(Knob::mprotect)) threads.emplace_back(run_mprotect_churn, std::ref(ctx));
-  if (settings.on(Knob::split_collapse)) threads.emplace_back(run_split_collapse, std::ref(ctx));
-  if (settings.on(Knob::integrity)) threads.emplace_back(run_verifier, std::ref(ctx), std::ref(checker));
-  std::thread protector, handler;
+  if (settings.on(Knob::move_pages)) {
+    for (int m = 0; m < settings.get(Knob::movers); ++m) {
+      const int cpu = topo.cpus[static_cast<std::size_t>(index + m) % topo.cpus.size()];
+      threads.emplace_back([&ctx, cpu, m] { run_migrator(ctx, cpu, m); });
+    }
+  }
+  if (settings.on(Knob::mprotect)) threads.emplace_back([&ctx] { run_mprotect_churn(ctx); });
+  if (settings.on(Knob::split_collapse)) threads.emplace_back([&ctx] { run_split_collapse(ctx); });
+  if (settings.on(Knob::integrity)) threads.emplace_back([&ctx, &checker] { run_verifier(ctx, checker); });
+  SmallThread protector, handler;
   if (ctx.uffd >= 0) {
-    handler = std::thread(run_uffd_handler, std::ref(ctx));
-    protector = std::thread(run_uffd_protector, std::ref(ctx));
+    handler = SmallThread([&ctx] { run_uffd_handler(ctx); });
+    protector = SmallThread([&ctx] { run_uffd_protector(ctx); });
   }
+
+  // After the threads exist: their stacks are mappings too.
+  if (settings.on(Knob::scan_focus)) focus_numa_scanner(ctx.region, ctx.bytes);
 
   int sig = 0;
   sigwait(&term, &sig);

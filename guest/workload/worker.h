@@ -54,7 +54,7 @@ struct WorkerContext {
 
 // Stressor threads (stressors.cpp); each runs until ctx.stop.
 void run_toucher(WorkerContext& ctx, int cpu, int slot);
-void run_migrator(WorkerContext& ctx);
+void run_migrator(WorkerContext& ctx, int cpu, int index);
 void run_uffd_protector(WorkerContext& ctx);
 void run_uffd_handler(WorkerContext& ctx);
 void run_mprotect_churn(WorkerContext& ctx);

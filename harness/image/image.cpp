@@ -160,6 +160,11 @@ ImageArtifact build_image(const ImageInputs& inputs, const ImageProgress& progre
     say(progress, fmt::format("initramfs {} is cached", art.hash.substr(0, 12)));
     return art;
   }
+  std::error_code ec;
+  if (fs::exists(dir, ec)) {
+    say(progress, fmt::format("initramfs {} in the cache is damaged: rebuilding it", art.hash.substr(0, 12)));
+    fs::remove_all(dir, ec);
+  }
 
   say(progress, fmt::format("packing busybox {}, numasoak-workload and /init", art.busybox_version));
   const std::string cpio = pack(in);
@@ -178,7 +183,6 @@ ImageArtifact build_image(const ImageInputs& inputs, const ImageProgress& progre
                                               input("workload", inputs.workload, in.workload),
                                               input("init", inputs.init, in.init)});
 
-  std::error_code ec;
   fs::create_directories(images, ec);
   if (ec) throw infra_error(fmt::format("cannot create {}: {}", images.string(), ec.message()));
   const fs::path tmp = images / fmt::format(".tmp-{}-{}", art.hash.substr(0, 12), ::getpid());

@@ -1,0 +1,108 @@
+// Agent messages: what numasoak-workload sends over the agent channel
+// (guest/PROTOCOL.md), as types. The counter names come from the guest's own
+// protocol header (guest/spec/protocol.h), so both ends agree by construction.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "common/duration.h"
+#include "spec/protocol.h"
+
+namespace numasoak::telemetry {
+
+namespace proto = nsw::protocol;
+
+// Every counter a heartbeat can carry: /proc/vmstat deltas, then the
+// workload's op deltas, then the numasoak kernel's own counters.
+inline constexpr std::size_t kVmstatCount = proto::kVmstatCounters.size();
+inline constexpr std::size_t kOpCount = proto::kOpCounters.size();
+inline constexpr std::size_t kKernelCount = proto::kKernelCounters.size();
+inline constexpr std::size_t kCounterCount = kVmstatCount + kOpCount + kKernelCount;
+
+enum class CounterGroup { kVmstat, kOps, kKernel };
+
+// A counter by index into CounterSet; use counter("name") to find one.
+struct Counter {
+  std::size_t index = 0;
+  friend bool operator==(Counter, Counter) = default;
+};
+
+// The counter's name as the protocol spells it ("thp_migration_success").
+std::string_view counter_name(Counter c);
+CounterGroup counter_group(Counter c);
+// Looks a counter up by name; nullopt when the protocol has none.
+std::optional<Counter> find_counter(CounterGroup group, std::string_view name);
+std::optional<Counter> find_counter(std::string_view name);  // any group
+
+// The counters that show the race is exercised (reports show these first).
+namespace counters {
+Counter numa_huge_pte_updates();
+Counter numa_hint_faults();
+Counter thp_migration_success();
+Counter uffd_wp_ioctls();
+Counter mp_moved();  // 2 MiB blocks moved by move_pages
+Counter race_widen_hits();
+}  // namespace counters
+
+using CounterSet = std::array<std::uint64_t, kCounterCount>;
+using CounterMask = std::array<bool, kCounterCount>;
+
+struct Started {
+  int protocol = 0;
+  Duration uptime{0};             // guest uptime when the workload started
+  std::string kernel;             // uname -r
+  int nodes = 0;                  // NUMA nodes with memory
+  int cpus = 0;
+  std::string thp;                // transparent_hugepage/enabled
+  std::string profile;
+  int numa_balancing = -1;
+  int race_widen_us = -1;         // amplifier from the kernel command line, -1 = none
+  int race_widen_uffd_us = -1;
+  std::map<std::string, std::string> settings;  // knob -> value, as sent
+};
+
+struct Heartbeat {
+  std::uint64_t seq = 0;
+  Duration uptime{0};
+  Duration interval{0};  // time the deltas cover
+  CounterSet delta{};
+  CounterMask present{};  // which counters the guest sent
+};
+
+struct IntegrityError {
+  int worker = -1;
+  std::uint64_t addr = 0;
+  std::uint64_t pages = 0;
+  int node = -1;
+  bool zero = false;  // "zero": the pages read zero (a lost mapping); else "corrupt"
+  Duration uptime{0};
+};
+
+struct ConfigError {
+  std::string reason;
+  Duration uptime{0};
+};
+
+struct Warning {
+  std::string reason;
+  Duration uptime{0};
+};
+
+struct Finished {
+  std::string status;  // ok | integrity_errors | config_error | error
+  int exit_code = -1;
+  std::uint64_t integrity_events = 0;
+  std::uint64_t integrity_pages = 0;
+  Duration uptime{0};
+};
+
+using Message = std::variant<Started, Heartbeat, IntegrityError, ConfigError, Warning, Finished>;
+
+}  // namespace numasoak::telemetry
