@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
 
 namespace numasoak::console {
 namespace {
@@ -34,18 +35,18 @@ size_t timestamp_at(std::string_view s, size_t pos, std::optional<double>& uptim
   ++i;
   while (i < s.size() && s[i] == ' ') ++i;
   const size_t int_start = i;
-  double value = 0;
-  while (i < s.size() && is_digit(s[i]) && i - int_start < 12) value = value * 10 + (s[i++] - '0');
+  std::uint64_t whole = 0, frac = 0, scale = 1;
+  while (i < s.size() && is_digit(s[i]) && i - int_start < 12) whole = whole * 10 + static_cast<unsigned>(s[i++] - '0');
   if (i == int_start || i >= s.size() || s[i] != '.') return 0;
   ++i;
   const size_t frac_start = i;
-  double scale = 0.1;
   while (i < s.size() && is_digit(s[i]) && i - frac_start < 9) {
-    value += (s[i++] - '0') * scale;
-    scale /= 10;
+    frac = frac * 10 + static_cast<unsigned>(s[i++] - '0');
+    scale *= 10;
   }
   if (i == frac_start || i >= s.size() || s[i] != ']') return 0;
-  uptime = value;
+  // Integer parts first, one division: 0.839658 stays 0.839658 in JSON.
+  uptime = static_cast<double>(whole) + static_cast<double>(frac) / static_cast<double>(scale);
   return i + 1 - pos;
 }
 
