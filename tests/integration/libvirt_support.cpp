@@ -223,6 +223,13 @@ void SshServer::stop() {
   child_.reset();
 }
 
+void SshServer::freeze() {
+  if (!running()) return;
+  const int pid = child_->id();
+  ::kill(pid, SIGSTOP);
+  for (int p : descendants(pid)) ::kill(p, SIGSTOP);
+}
+
 std::string SshServer::uri(bool authorised_key) const {
   return fmt::format("qemu+ssh://root@127.0.0.1:{}/system?keyfile={}&no_verify=1&command={}", port_,
                      (dir_ / (authorised_key ? "client_key" : "other_key")).string(), (dir_ / "ssh").string());

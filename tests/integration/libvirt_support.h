@@ -46,6 +46,9 @@ class SshServer {
   bool start(std::chrono::milliseconds limit = std::chrono::seconds(20));
   // Kills sshd and every session it forked (what `systemctl stop ssh` does).
   void stop();
+  // SIGSTOPs sshd and its sessions: the connection stays open but goes
+  // silent (a host that hangs or a cable pulled).
+  void freeze();
   bool running() const;
   // qemu+ssh://root@127.0.0.1:<port>/system?keyfile=...&no_verify=1&command=<wrapper>
   std::string uri(bool authorised_key = true) const;

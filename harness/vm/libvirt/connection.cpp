@@ -112,6 +112,7 @@ void Connection::check_reachable(asio::io_context& io, const std::string& uri, s
 
 void Connection::open() {
   if (conn_) return;
+  const auto t0 = std::chrono::steady_clock::now();
   // Bounded TCP check first: ssh would block this thread for minutes on a
   // black-holed address.
   {
@@ -154,8 +155,9 @@ void Connection::open() {
     teardown();
     throw;
   }
-  spdlog::debug("libvirt host {}: connected ({} CPUs, {}, libvirt {})", uri_, info_.cpus, info_.kvm ? "KVM listed" : "no KVM",
-                info_.libvirt_version);
+  spdlog::debug("libvirt host {}: connected in {:.2f}s ({} CPUs, {}, libvirt {})", uri_,
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), info_.cpus,
+                info_.kvm ? "KVM listed" : "no KVM", info_.libvirt_version);
 }
 
 void Connection::read_capabilities() {

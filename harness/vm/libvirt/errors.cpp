@@ -77,6 +77,10 @@ Failure classify_connect(const LibvirtError& e) {
     return Failure::kDaemonDown;
   }
   if (has(m, {"virt-ssh-helper", "nc: unix connect failed", "cannot connect to the hypervisor"})) return Failure::kDaemonDown;
+  // A unix socket given in the URI (?socket=...) that nothing listens on.
+  if (has(m, {"failed to connect socket to"}) && has(m, {"no such file or directory", "connection refused"})) {
+    return Failure::kDaemonDown;
+  }
   if (has(m, {"connection refused", "no route to host", "network is unreachable", "connection timed out",
               "timed out", "could not resolve", "name or service not known", "temporary failure in name resolution",
               "unable to connect to server", "connection closed by", "is not reachable"})) {

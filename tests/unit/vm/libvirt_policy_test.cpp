@@ -20,6 +20,8 @@ TEST(LibvirtErrors, ConnectFailuresSortedFromRealMessages) {
             Failure::kDaemonDown);
   EXPECT_EQ(c(VIR_ERR_SYSTEM_ERROR, "Failed to connect socket to '/var/run/libvirt/libvirt-sock': Connection refused"),
             Failure::kDaemonDown);
+  EXPECT_EQ(c(VIR_ERR_SYSTEM_ERROR, "Failed to connect socket to '/nonexistent/sock': No such file or directory"),
+            Failure::kDaemonDown);
   EXPECT_EQ(c(VIR_ERR_SYSTEM_ERROR,
               "Cannot recv data: ssh: connect to host 127.0.0.1 port 1: Connection refused: Connection reset by peer"),
             Failure::kUnreachable);
