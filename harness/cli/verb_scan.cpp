@@ -112,6 +112,9 @@ FileResult scan_file(const std::string& path, const console::DetectorOptions& op
   scanner.finish();
   take();
   r.lines = scanner.assembler().lines_out() + header_lines;
+  // Reports complete in any order (interleaved printers): list them as the log does.
+  std::stable_sort(r.failures.begin(), r.failures.end(),
+                   [](const Failure& x, const Failure& y) { return x.line < y.line; });
   return r;
 }
 

@@ -42,6 +42,8 @@ std::vector<Failure> scan_bytes(std::string_view bytes, const DetectorOptions& o
   }
   scanner.finish();
   for (auto& f : scanner.take_completed()) out.push_back(std::move(f));
+  // Batches are each in line order, but a report can outlive later ones.
+  std::stable_sort(out.begin(), out.end(), [](const Failure& a, const Failure& b) { return a.line < b.line; });
   return out;
 }
 

@@ -43,7 +43,7 @@ class LogScanner {
   std::optional<double> last_uptime_;
 };
 
-// Every failure in `bytes`, scanned as a whole log. The single entry point for
+// Every failure in `bytes`, scanned as a whole log, in order of marker lines. The single entry point for
 // fuzzing the line parser and detector together.
 std::vector<Failure> scan_bytes(std::string_view bytes, const DetectorOptions& options = {});
 

@@ -90,6 +90,7 @@ std::vector<Failure> scan_in_chunks(const std::string& body, unsigned seed) {
   }
   scanner.finish();
   for (auto& f : scanner.take_completed()) out.push_back(std::move(f));
+  std::stable_sort(out.begin(), out.end(), [](const Failure& a, const Failure& b) { return a.line < b.line; });
   return out;
 }
 
@@ -122,6 +123,7 @@ TEST_P(ConsoleFixture, FirstFailureMatchesHeader) {
     return;
   }
   ASSERT_FALSE(failures.empty()) << f.name << ": no failure found, expected " << kind;
+  for (size_t i = 1; i < failures.size(); ++i) EXPECT_LT(failures[i - 1].line, failures[i].line) << f.name;
   const Failure& first = failures.front();
   EXPECT_EQ(first.kind, kind) << f.name;
   EXPECT_EQ(first.title, f.header.at("title")) << f.name;
