@@ -70,6 +70,9 @@ ExitCode compare_verb(const CompareArgs& a, const Globals& g) {
   const image::ImageArtifact img = prepare_image(quiet);
 
   boost::asio::io_context io;
+  // From here on Ctrl-C stops the campaign cleanly; a signal that arrives
+  // before the runner waits for it is queued by the signal_set, not lost.
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   vm::QemuBackend backend(io);
   const vm::AccelDecision accel = decide_accel(io, backend, c.accel, kernels.begin()->second.bzimage, img.path);
 
@@ -85,7 +88,6 @@ ExitCode compare_verb(const CompareArgs& a, const Globals& g) {
 
   CampaignRunner runner(io, c, store, backend, kernels, img, accel.accel);
   std::optional<CampaignOutcome> outcome;
-  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   int signals_seen = 0;
   std::function<void()> wait_signal = [&] {
     signals.async_wait([&](const boost::system::error_code& e, int) {

@@ -43,7 +43,7 @@ TEST(QemuArgv, TcgGuestHasEverythingTheRunRelieson) {
   EXPECT_TRUE(has_pair(argv, "-mon", "chardev=qmp,mode=control"));
   // A path with spaces and shell metacharacters stays one argument.
   EXPECT_TRUE(has_pair(argv, "-initrd", "/k/initrd with space; rm -rf b"));
-  EXPECT_TRUE(has_pair(argv, "-append", "console=ttyS0,115200 panic=-1 printk.time=1 nsw.profile=bad-pmd"));
+  EXPECT_TRUE(has_pair(argv, "-append", "console=ttyS0,115200 panic=-1 printk.time=1 no_timer_check nsw.profile=bad-pmd"));
   EXPECT_NE(std::find(argv.begin(), argv.end(), "-no-reboot"), argv.end());
   EXPECT_EQ(std::find(argv.begin(), argv.end(), "kvm"), argv.end());
 }
