@@ -13,6 +13,8 @@
 #include <fstream>
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
+#include <csignal>
+#include <cstdio>
 #include <optional>
 
 #include "guest_fixture.h"
@@ -168,6 +170,51 @@ TEST_F(LibvirtBackendTest, StopDestroysTheDomainAndExitsOnce) {
   EXPECT_FALSE(contains(active_domains(), spec2.name));
   run_until(io, [] { return false; }, 200ms);
   EXPECT_EQ(o2.exits, 0);
+}
+
+// Run in a child process by KilledHarnessLeavesNoDomain (skipped otherwise):
+// starts a guest, says its name on stdout, and waits to be killed.
+TEST(LibvirtHelperProcess, StartsAGuestAndWaitsToBeKilled) {
+  const char* name = std::getenv("NUMASOAK_LIBVIRT_HELPER_GUEST");
+  if (!name) GTEST_SKIP() << "helper for LibvirtBackendTest.KilledHarnessLeavesNoDomain";
+  boost::asio::io_context io;
+  LibvirtBackend backend(io, "qemu:///system");
+  backend.connect();
+  Outcome o;
+  auto spec = spec_for("helper", image_with_init("chatty").path, "");
+  spec.name = name;
+  auto guest = backend.start(spec, handlers(o));
+  run_until(io, [&] { return o.console.find("tick 1") != std::string::npos; }, 180s);
+  std::printf("STARTED %s\n", name);
+  std::fflush(stdout);
+  run_until(io, [] { return false; }, 300s);  // killed long before
+}
+
+TEST_F(LibvirtBackendTest, KilledHarnessLeavesNoDomain) {
+  namespace bp = boost::process;
+  const std::string name = fmt::format("numasoak-test-killed-{}", ::getpid());
+  bp::ipstream out;
+  bp::environment env = boost::this_process::environment();  // a copy: ours stays as it is
+  env["NUMASOAK_LIBVIRT_HELPER_GUEST"] = name;
+  bp::child helper(bp::exe = "/proc/self/exe",
+                   bp::args = std::vector<std::string>{"--gtest_filter=LibvirtHelperProcess.*"}, env,
+                   bp::std_out > out, bp::std_err > bp::null);
+  std::string line;
+  bool started = false;
+  while (std::getline(out, line)) {
+    if (line.rfind("STARTED ", 0) == 0) {
+      started = true;
+      break;
+    }
+  }
+  ASSERT_TRUE(started);
+  EXPECT_TRUE(contains(active_domains(), name));
+  ::kill(helper.id(), SIGKILL);  // no destructor runs: the daemon must clean up
+  helper.wait();
+  boost::asio::io_context io;
+  const auto t0 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(run_until(io, [&] { return !contains(active_domains(), name); }, 20s)) << "the domain outlived its harness";
+  RecordProperty("gone_after_s", std::to_string(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()));
 }
 
 TEST_F(LibvirtBackendTest, OrphansOfDeadHarnessesAreDestroyedAndNothingElse) {

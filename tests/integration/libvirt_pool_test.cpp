@@ -9,6 +9,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <fmt/format.h>
+#include <libvirt/libvirt.h>
 #include <optional>
 
 #include "guest_fixture.h"
@@ -74,6 +75,8 @@ TEST(LibvirtPool, SshHostGoesAwayMidRunAndComesBackWithBackoff) {
     plan.initrd = initrd;
     plan.duration = 10min;
     plan.watchdog.boot = 180s;
+    plan.host = pool.next_host(plan.topology, plan.kernel_image);  // what the runner does
+    EXPECT_EQ(plan.host, std::string(id) == "pool-a" ? local : remote);
     runs.push_back(std::make_unique<numasoak::Run>(io, pool, plan, [&, id = std::string(id)](const RunResult& r) { results[id] = r; }));
     runs.back()->on_workload_started([&, id = std::string(id)] { started[id] = true; });
     runs.back()->start();
@@ -95,6 +98,7 @@ TEST(LibvirtPool, SshHostGoesAwayMidRunAndComesBackWithBackoff) {
   const RunResult& lost = *results["pool-b"];
   EXPECT_EQ(lost.verdict, Verdict::kError) << lost.kind << ": " << lost.title;
   EXPECT_EQ(lost.kind, "lost");
+  EXPECT_EQ(lost.host, remote);
   EXPECT_NE(lost.title.find("host-gone"), std::string::npos) << lost.title;
   EXPECT_NE(lost.title.find(remote), std::string::npos) << lost.title;
   EXPECT_FALSE(results["pool-a"].has_value()) << "the other host's run goes on";
@@ -137,6 +141,13 @@ TEST(LibvirtPool, SshHostGoesAwayMidRunAndComesBackWithBackoff) {
   EXPECT_FALSE(contains(active_domains(), name_a));
   EXPECT_FALSE(contains(active_domains(), name_b));
   RecordProperty("seconds", std::to_string(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()));
+  // The one-off initramfs volume goes (the shared kernel volumes stay).
+  virConnectPtr c = virConnectOpen("qemu:///system");
+  if (virStorageVolPtr v = virStorageVolLookupByPath(c, volume.c_str())) {
+    EXPECT_EQ(virStorageVolDelete(v, 0), 0);
+    virStorageVolFree(v);
+  }
+  virConnectClose(c);
   std::error_code ec;
   fs::remove_all(tmp, ec);
 }

@@ -231,6 +231,11 @@ std::unique_ptr<Guest> LibvirtPool::start(const GuestSpec& spec, GuestHandlers h
   return std::make_unique<PoolGuest>(std::move(guest), std::move(slot));
 }
 
+std::string LibvirtPool::next_host(const Topology& t, const std::filesystem::path& kernel) const {
+  const int idx = libvirt::choose_host(loads(), t.total_cpus(), kernel.string());
+  return idx < 0 ? "" : state_->hosts[static_cast<size_t>(idx)].spec.uri;
+}
+
 std::string LibvirtPool::host_of(const std::string& guest_name) const {
   auto it = state_->placed.find(guest_name);
   return it == state_->placed.end() ? "" : it->second;

@@ -84,6 +84,9 @@ class LibvirtPool : public Backend {
   // ended or a host came back.
   void on_capacity(std::function<void()> cb);
 
+  // The host start() would pick for this guest right now ("" = none has
+  // room): set RunPlan::host from it just before Run::start().
+  std::string next_host(const Topology& t, const std::filesystem::path& kernel) const;
   // Where a guest was placed ("" if unknown): RunPlan::host / RunResult::host.
   std::string host_of(const std::string& guest_name) const;
   std::vector<LibvirtHostCounters> counters() const;
