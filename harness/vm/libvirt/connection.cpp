@@ -10,6 +10,7 @@
 #include <regex>
 #include <spdlog/spdlog.h>
 
+#include "vm/accel_probe.h"
 #include "vm/libvirt/errors.h"
 #include "vm/libvirt/guest.h"
 #include "vm/libvirt/owner.h"
@@ -178,6 +179,14 @@ void Connection::read_capabilities() {
     static const std::regex kEmu(R"(<emulator>([^<]*)</emulator>)");
     if (std::regex_search(g, m, kEmu)) info_.emulator = m[1].str();
     info_.kvm = g.find("<domain type='kvm'") != std::string::npos;
+  }
+  // On this machine, /dev/kvm must at least open; elsewhere only a boot
+  // (probe_kvm) can tell.
+  if (info_.kvm && !tcp_endpoint(uri_) && parse_uri(uri_) && parse_uri(uri_)->host.empty()) {
+    if (const std::string problem = kvm_device_problem(); !problem.empty()) {
+      spdlog::debug("libvirt host {} lists KVM but {}", uri_, problem);
+      info_.kvm = false;
+    }
   }
   if (!found) {
     throw usage_error(fmt::format("libvirt host {} offers no x86_64 emulator", uri_),
