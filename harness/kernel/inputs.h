@@ -24,7 +24,7 @@
 namespace numasoak::kernel {
 
 // Bump when the recipe changes what a given set of inputs produces.
-inline constexpr int kRecipeVersion = 1;
+inline constexpr int kRecipeVersion = 2;
 
 struct InputFile {
   std::string label;           // "6.1/backport/0001-mm-foo.patch", "numasoak-guest.config"
@@ -62,6 +62,13 @@ BuildInputs resolve_inputs(const KernelSpec& spec, const std::filesystem::path& 
 
 // Hex SHA-256 of the inputs (see the top of this file).
 std::string cache_key(const BuildInputs& inputs);
+
+// What the configuration step (tinyconfig + fragments + olddefconfig)
+// depends on: the source, the compiler (Kconfig probes it), the fragments,
+// and only those patches that touch a Kconfig*, Makefile*, *.config or
+// scripts/ file. Variants whose patches change only C files share it, so
+// switching between them skips the three Kconfig runs (about 30 s here).
+std::string config_key(const BuildInputs& inputs);
 
 // The pieces, for tests and for `kernel list`.
 SourceIdentity debian_source_identity(const std::string& package);

@@ -73,7 +73,13 @@ std::string describe_patch_failure(std::string_view output) {
   static const std::regex malformed(R"(malformed patch at line (\d+))");
   std::vector<std::string> problems;
   std::string current;
-  std::string leading_file;  // "|+++ b/x" shown before "can't find file to patch"
+  std::string leading_file;  // "|+++ b/x" quoted after "can't find file to patch"
+  bool missing = false;
+  auto report_missing = [&] {
+    problems.push_back(leading_file.empty() ? std::string("can't find a file to patch")
+                                            : fmt::format("can't find file to patch: {}", leading_file));
+    missing = false;
+  };
   for (std::string_view lv : split_lines(output)) {
     const std::string l(lv);
     std::smatch m;
@@ -85,9 +91,10 @@ std::string describe_patch_failure(std::string_view output) {
     } else if (l.rfind("|+++ ", 0) == 0 || l.rfind("|--- ", 0) == 0) {
       if (auto f = strip_p1(std::string_view(l).substr(5)); !f.empty()) leading_file = f;
     } else if (l.find("can't find file to patch") != std::string::npos) {
-      problems.push_back(leading_file.empty() ? std::string("can't find a file to patch")
-                                              : fmt::format("can't find file to patch: {}", leading_file));
+      missing = true;  // the headers naming the file follow, quoted with '|'
       leading_file.clear();
+    } else if (missing && l.find("No file to patch") != std::string::npos) {
+      report_missing();
     } else if (std::regex_search(l, m, malformed)) {
       problems.push_back(fmt::format("patch is malformed at line {}", m[1].str()));
     } else if (l.find("Reversed (or previously applied) patch detected") != std::string::npos) {
@@ -96,6 +103,7 @@ std::string describe_patch_failure(std::string_view output) {
       problems.push_back("no diff found in the file");
     }
   }
+  if (missing) report_missing();
   std::string out;
   for (const auto& p : problems) {
     if (!out.empty()) out += "; ";
