@@ -174,9 +174,35 @@ std::string banner_from_headers(const fs::path& obj) {
   return fmt::format("Linux version {} ({}@{}) ({}) {}", release, by, host, compiler, version);
 }
 
-json file_list(const std::vector<InputFile>& files) {
+// Writes the resolved bytes of every patch and fragment under `dir`
+// (inputs/patches/NN-name, inputs/fragments/NN-name) and returns the inputs
+// pointing at those copies: the build uses exactly what the key covers.
+BuildInputs snapshot_inputs(const BuildInputs& in, const fs::path& dir) {
+  BuildInputs out = in;
+  int n = 0;
+  auto copy = [&](std::vector<InputFile>& files, const char* sub) {
+    for (auto& f : files) {
+      const fs::path p = dir / sub / fmt::format("{:02}-{}", ++n, f.path.filename().string());
+      fs::create_directories(p.parent_path());
+      write_file_atomic(p, f.bytes);
+      f.path = p;
+    }
+  };
+  copy(out.patches, "patches");
+  copy(out.amplifier, "patches");
+  copy(out.fragments, "fragments");
+  return out;
+}
+
+// name, where it came from, the copy in the artifact, its sha256.
+json file_list(const std::vector<InputFile>& origin, const std::vector<InputFile>& used, const fs::path& artifact) {
   json out = json::array();
-  for (const auto& f : files) out.push_back({{"name", f.label}, {"path", f.path.string()}, {"sha256", sha256_file(f.path)}});
+  for (size_t i = 0; i < used.size(); ++i) {
+    out.push_back({{"name", used[i].label},
+                   {"origin", origin[i].path.string()},
+                   {"file", fs::relative(used[i].path, artifact).string()},
+                   {"sha256", sha256_file(used[i].path)}});
+  }
   return out;
 }
 
@@ -452,14 +478,14 @@ void check_config(const BuildInputs& in, const fs::path& obj) {
   }
 }
 
-KernelArtifact compile_kernel(const BuildInputs& in, const std::string& key, const BuildOptions& options,
+KernelArtifact compile_kernel(const BuildInputs& resolved, const std::string& key, const BuildOptions& options,
                               Clock::time_point t0, const Reporter& report) {
   const fs::path kernels = cache_dir() / "kernels";
   const fs::path final = kernels / key;
-  WorkTree wt(cache_dir() / "src" / in.source.slug);
-  WorkTree::Lock lock(wt.root() / "lock", [&] { report(BuildPhase::kWaiting, in.source.slug); });
+  WorkTree wt(cache_dir() / "src" / resolved.source.slug);
+  WorkTree::Lock lock(wt.root() / "lock", [&] { report(BuildPhase::kWaiting, resolved.source.slug); });
   if (!options.force && !options.configure_only) {
-    if (auto a = published(final, in.spec.name, key)) {  // built while we waited
+    if (auto a = published(final, resolved.spec.name, key)) {  // built while we waited
       a->cache_hit = true;
       a->elapsed = since(t0);
       report(BuildPhase::kDone, a->bzimage.string());
@@ -468,7 +494,8 @@ KernelArtifact compile_kernel(const BuildInputs& in, const std::string& key, con
   }
   fs::create_directories(kernels);
   sweep_stale(kernels);
-  TempBuild tmp(kernels, key, in.spec.name, options.configure_only ? ".check.log" : ".log");
+  TempBuild tmp(kernels, key, resolved.spec.name, options.configure_only ? ".check.log" : ".log");
+  const BuildInputs in = snapshot_inputs(resolved, tmp.dir() / "inputs");
   BuildLog log(tmp.dir() / "build.log");
   auto run = [&log](const ToolRun& r) { return log.run(r); };
   log.note(fmt::format("numasoak kernel build {} key {} at {}", in.spec.name, key, now_iso()));
@@ -595,12 +622,12 @@ KernelArtifact compile_kernel(const BuildInputs& in, const std::string& key, con
             {"key", key},
             {"recipe", in.recipe},
             {"source", src},
-            {"patches", file_list(in.patches)},
+            {"patches", file_list(resolved.patches, in.patches, tmp.dir())},
             {"amplifier",
              {{"on", !in.amplifier_series.empty()},
               {"series", in.amplifier_series.string()},
-              {"patches", file_list(in.amplifier)}}},
-            {"fragments", file_list(in.fragments)},
+              {"patches", file_list(resolved.amplifier, in.amplifier, tmp.dir())}}},
+            {"fragments", file_list(resolved.fragments, in.fragments, tmp.dir())},
             {"compiler", in.compiler},
             {"ccache", options.use_ccache && ccache_available()},
             {"release", release},

@@ -258,7 +258,7 @@ BuildInputs resolve_inputs(const KernelSpec& spec, const fs::path& images_dir) {
       throw usage_error(fmt::format("kernel {}: patch series '{}' has no *.patch files in {}", spec.name, series,
                                     dir.string()), "", where);
     }
-    for (const auto& f : files) in.patches.push_back({series + "/" + f.filename().string(), f});
+    for (const auto& f : files) in.patches.push_back({series + "/" + f.filename().string(), f, read_file(f)});
   }
   if (spec.amplifier) {
     // kernel_spec.h: the last series' amplifier, or the source's own.
@@ -270,7 +270,7 @@ BuildInputs resolve_inputs(const KernelSpec& spec, const fs::path& images_dir) {
                                     in.amplifier_series.string()),
                         "add the series, or set amplifier = false", where);
     }
-    for (const auto& f : files) in.amplifier.push_back({base + "/amplifier/" + f.filename().string(), f});
+    for (const auto& f : files) in.amplifier.push_back({base + "/amplifier/" + f.filename().string(), f, read_file(f)});
   }
   const auto fragments = spec.fragments.empty() ? std::vector<std::string>{"numasoak-guest"} : spec.fragments;
   for (const auto& name : fragments) {
@@ -281,7 +281,7 @@ BuildInputs resolve_inputs(const KernelSpec& spec, const fs::path& images_dir) {
       throw usage_error(fmt::format("kernel {}: config fragment '{}' not found ({})", spec.name, name, p.string()),
                         known.empty() ? "" : "fragments there: " + fmt::format("{}", fmt::join(known, ", ")), where);
     }
-    in.fragments.push_back({p.filename().string(), p});
+    in.fragments.push_back({p.filename().string(), p, read_file(p)});
   }
   in.compiler = compiler_identity();
   return in;
@@ -292,10 +292,10 @@ std::string cache_key(const BuildInputs& in) {
   h.add("recipe", std::to_string(in.recipe));
   h.add("source", in.source.id);
   if (in.spec.kind == KernelSourceKind::kDebianImage) return h.hex();
-  for (const auto& p : in.patches) h.add_file("patch", p.path);
+  for (const auto& p : in.patches) h.add("patch", p.bytes);
   h.add("amplifier", in.amplifier_series.empty() ? "off" : "on");
-  for (const auto& p : in.amplifier) h.add_file("amplifier.patch", p.path);
-  for (const auto& f : in.fragments) h.add_file("fragment", f.path);
+  for (const auto& p : in.amplifier) h.add("amplifier.patch", p.bytes);
+  for (const auto& f : in.fragments) h.add("fragment", f.bytes);
   h.add("compiler", in.compiler);
   return h.hex();
 }
@@ -313,13 +313,12 @@ std::string config_key(const BuildInputs& in) {
   h.add("recipe", std::to_string(in.recipe));
   h.add("source", in.source.id);
   h.add("compiler", in.compiler);
-  for (const auto& f : in.fragments) h.add_file("fragment", f.path);
+  for (const auto& f : in.fragments) h.add("fragment", f.bytes);
   std::vector<InputFile> series = in.patches;
   series.insert(series.end(), in.amplifier.begin(), in.amplifier.end());
   for (const auto& p : series) {
-    const std::string text = read_file(p.path);
-    const auto files = touched_files(text);
-    if (std::any_of(files.begin(), files.end(), affects_config)) h.add("patch", text);
+    const auto files = touched_files(p.bytes);
+    if (std::any_of(files.begin(), files.end(), affects_config)) h.add("patch", p.bytes);
   }
   return h.hex();
 }

@@ -29,6 +29,10 @@ inline constexpr int kRecipeVersion = 2;
 struct InputFile {
   std::string label;           // "6.1/backport/0001-mm-foo.patch", "numasoak-guest.config"
   std::filesystem::path path;  // absolute
+  // The bytes read when the inputs were resolved. The key is computed from
+  // them and the build uses a copy of them (kernels/<key>/inputs/), so an
+  // edit made while a build runs cannot give an artifact another key's inputs.
+  std::string bytes;
 };
 
 struct SourceIdentity {

@@ -247,7 +247,7 @@ void WorkTree::apply_series(const std::vector<InputFile>& series, const Runner& 
       std::string what = describe_patch_failure(output);
       if (what.empty()) what = fmt::format("patch exit {}", rc);
       throw infra_error(fmt::format("patch {} does not apply: {}", p.label, what),
-                        fmt::format("{}; the work tree is back to pristine", p.path.string()));
+                        "the work tree is back to pristine");
     }
   }
   fix_mtimes();

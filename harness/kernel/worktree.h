@@ -61,7 +61,9 @@ class WorkTree {
   // folder, then rename). Returns true when it unpacked.
   bool ensure_unpacked(const std::filesystem::path& tarball, const Runner& run);
 
-  // Brings tree/ to pristine + `series` (patch files in application order).
+  // Brings tree/ to pristine + `series` (patch files in application order,
+  // each `patch -p1 --fuzz=0`: offsets are fine, fuzz is refused, since a
+  // fuzzed hunk in mm/ could land in the wrong function).
   // `sync_from` (tree sources): when `sync_id` differs from the last sync,
   // copy that tree over tree/ (cp -a) after restoring, and start a new
   // pristine store. Throws a one-line Error naming the patch and file/hunk

@@ -38,7 +38,7 @@ class WorkTreeTest : public ::testing::Test {
   InputFile fixture_patch(const std::string& series) {
     auto files = series_files(test::fixtures() / "patches" / series);
     EXPECT_EQ(files.size(), 1u);
-    return {series + "/" + files.at(0).filename().string(), files.at(0)};
+    return {series + "/" + files.at(0).filename().string(), files.at(0), read_file(files.at(0))};
   }
   void apply(WorkTree& wt, const std::vector<InputFile>& series) {
     wt.apply_series(series, run, {}, tmp.path() / "src", "v1");
@@ -86,7 +86,7 @@ TEST_F(WorkTreeTest, SwitchingVariantsRefreshesExactlyTheChangedFiles) {
 TEST_F(WorkTreeTest, FileCreatedByAPatchIsRemovedWhenSwitchingAway) {
   WorkTree wt(tmp.path() / "work");
   test::write(tmp.path() / "new.patch", "--- /dev/null\n+++ b/mm/new.c\n@@ -0,0 +1 @@\n+int x;\n");
-  apply(wt, {{"new.patch", tmp.path() / "new.patch"}});
+  apply(wt, {{"new.patch", tmp.path() / "new.patch", read_file(tmp.path() / "new.patch")}});
   EXPECT_TRUE(fs::exists(wt.tree() / "mm" / "new.c"));
   apply(wt, {});
   EXPECT_FALSE(fs::exists(wt.tree() / "mm" / "new.c"));
