@@ -1,5 +1,7 @@
 #include "run/run.h"
 
+#include <algorithm>
+
 #include <boost/asio/post.hpp>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -315,9 +317,28 @@ void Run::finish(const vm::ExitInfo* info) {
 
   auto& r = result_;
   if (!r.failures.empty()) {
+    // Reports complete out of order (a console report waits for its whole
+    // trace); put them back in the order they happened.
+    std::stable_sort(r.failures.begin(), r.failures.end(),
+                     [](const FailureRecord& a, const FailureRecord& b) { return a.host_s < b.host_s; });
     r.verdict = Verdict::kFailed;
-    r.kind = r.failures.front().kind;
-    r.title = r.failures.front().title;
+    size_t headline = 0;
+    // Lost memory is the symptom; when the kernel explains it on the console
+    // within the report window, its report is the headline.
+    if (r.failures[0].kind == kinds::kIntegrity) {
+      for (size_t i = 1; i < r.failures.size(); ++i) {
+        if (r.failures[i].host_s - r.failures[0].host_s > seconds(plan_.report_window)) break;
+        if (r.failures[i].kind != kinds::kIntegrity && r.failures[i].kind != kinds::kHang) {
+          headline = i;
+          break;
+        }
+      }
+    }
+    r.kind = r.failures[headline].kind;
+    r.title = r.failures[headline].title;
+    r.time_to_failure_s = std::max(0.0, r.failures.front().host_s);
+    if (!r.failures[headline].uptime_s) r.uptime_s = r.failures.front().uptime_s;
+    else r.uptime_s = r.failures[headline].uptime_s;
   } else if (interrupted_) {
     r.verdict = Verdict::kInterrupted;
     r.kind = "interrupted";
