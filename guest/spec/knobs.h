@@ -66,19 +66,21 @@ struct KnobDef {
   /* stressors */                                                                                                  \
   X(scan_focus, kBool, 1, 0, 1, false, "", "",                                                                      \
     "give the worker's other mappings an MPOL_LOCAL policy so NUMA balancing scans only the THP region")          \
+  X(scan_drivers, kInt, 0, 0, 8, false, "", "",                                                                     \
+    "CPU-bound threads per worker, off the mover's CPU: their runtime makes NUMA balancing scan this mm there")    \
   X(balancing, kBool, 1, 0, 1, false, "", "", "toucher threads on every CPU write the same THPs (NUMA hinting)")    \
   X(touchers, kInt, 1, 1, 16, false, "", "", "toucher threads per CPU per worker")                                 \
   X(touch_stride_kb, kInt, 64, 4, 2048, false, "", "KiB", "distance between two writes of a toucher")              \
   X(touch_pause_us, kInt, 0, 0, 1000000, false, "", "us", "pause after each toucher pass over the region")         \
-  X(move_pages, kBool, 1, 0, 1, false, "", "", "migrate the worker's THPs between nodes with move_pages")          \
-  X(movers, kInt, 1, 1, 16, false, "", "",                                                                        \
-    "migrator threads per worker, pinned to CPUs round robin (a scan on one CPU meets a migration on another)") \
+  X(move_pages, kBool, 1, 0, 1, false, "", "", "migrate the worker's THPs between nodes: move_pages, mbind, migrate_pages")          \
+  X(mover, kChoice, 0, 0, 1, false, "process|thread", "",                                                          \
+    "where move_pages runs: a separate process (move_pages(pid), its CPU time does not trigger scans) or a thread") \
   X(move_batch, kInt, 0, 0, 65536, false, "", "THPs", "THPs per move_pages call; 0 = the whole region")             \
   X(move_pause_us, kInt, 0, 0, 10000000, false, "", "us", "pause between two migration calls")                     \
-  X(mbind_every, kInt, 16, 0, 1000000, false, "", "",                                                              \
-    "every Nth migration round is mbind(MPOL_MF_MOVE) + reset to default; 0 = never")                              \
+  X(mbind_interval_ms, kInt, 200, 0, 600000, false, "", "ms",                                                    \
+    "mbind(MPOL_MF_MOVE) of a block then reset to the default policy, this often; 0 = never")                     \
   X(migrate_pages_every, kInt, 64, 0, 1000000, false, "", "",                                                      \
-    "every Nth migration round is migrate_pages(2) of the whole process; 0 = never")                               \
+    "every Nth mover round is migrate_pages(2) of the whole worker; 0 = never")                               \
   X(uffd_wp, kBool, 1, 0, 1, false, "", "", "userfaultfd write-protect loops on the THP region")                   \
   X(uffd_wp_chunk_mb, kInt, 0, 0, 65536, false, "", "MiB", "range per UFFDIO_WRITEPROTECT; 0 = the whole region")  \
   X(uffd_wp_pause_us, kInt, 1000, 0, 10000000, false, "", "us", "pause between protect and unprotect")             \
@@ -129,8 +131,8 @@ inline constexpr std::array kProfiles = {
     ProfileDef{"bad-pmd",
                "balancing + move_pages + uffd-wp + integrity, tuned to hit the change_prot_numa/THP-migration race",
                "numa_balancing=1 scan_delay_ms=0 scan_period_min_ms=1 scan_period_max_ms=10 scan_size_mb=16 "
-               "thp=always thp_defrag=madvise processes=2 region_mb=8 scan_focus=1 balancing=1 touchers=1 "
-               "touch_pause_us=2000 move_pages=1 movers=1 mbind_every=64 migrate_pages_every=256 uffd_wp=1 "
+               "thp=always thp_defrag=madvise processes=1 region_mb=8 scan_focus=1 scan_drivers=1 balancing=1 touchers=1 "
+               "touch_pause_us=2000 move_pages=1 mover=process mbind_interval_ms=200 migrate_pages_every=256 uffd_wp=1 "
                "uffd_wp_pause_us=20000 mprotect=0 split_collapse=0 integrity=1 verify_pause_ms=200"},
     ProfileDef{"balancing-only", "NUMA balancing with toucher threads on every node, no explicit migration",
                "numa_balancing=1 scan_delay_ms=0 scan_period_min_ms=1 scan_period_max_ms=10 scan_size_mb=16 "

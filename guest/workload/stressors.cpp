@@ -6,6 +6,7 @@
 #include <linux/userfaultfd.h>
 #include <poll.h>
 #include <random>
+#include <sched.h>
 #include <string>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -40,11 +41,18 @@ int next_node(const std::vector<int>& nodes, int node) {
 
 }  // namespace
 
-void run_toucher(WorkerContext& ctx, int cpu, int slot) {
+void pin_helper(const WorkerContext& ctx) {
+  if (ctx.helper_cpus.empty()) return;
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  for (int c : ctx.helper_cpus) CPU_SET(c, &set);
+  ::sched_setaffinity(0, sizeof set, &set);
+}
+
+void run_toucher(WorkerContext& ctx, int cpu, int slot, std::int64_t pause) {
   if (cpu >= 0) pin_to_cpu(cpu);
   const std::size_t stride = static_cast<std::size_t>(ctx.knob(Knob::touch_stride_kb)) * 1024;
   const std::size_t word = IntegrityChecker::kScratchOffset + 8 * static_cast<std::size_t>(slot % 8);
-  const std::int64_t pause = ctx.knob(Knob::touch_pause_us);
   std::uint64_t n = 0;
   while (!ctx.stop.load(std::memory_order_relaxed)) {
     std::uint64_t writes = 0;
@@ -59,7 +67,7 @@ void run_toucher(WorkerContext& ctx, int cpu, int slot) {
   }
 }
 
-void run_migrator(WorkerContext& ctx, int cpu, int index) {
+void run_mover(WorkerContext& ctx, int pid, int cpu) {
   const auto& nodes = ctx.mem_nodes;
   if (nodes.size() < 2) return;
   if (cpu >= 0) pin_to_cpu(cpu);
@@ -67,59 +75,36 @@ void run_migrator(WorkerContext& ctx, int cpu, int index) {
   std::vector<void*> pages(nblocks);
   for (std::size_t b = 0; b < nblocks; ++b) pages[b] = ctx.region + b * kHugeSize;
   std::vector<int> where(nblocks, -1), target(nblocks), status(nblocks);
-  sys_move_pages(0, nblocks, pages.data(), nullptr, where.data(), 0);
+  sys_move_pages(pid, nblocks, pages.data(), nullptr, where.data(), 0);
 
   const std::size_t batch = ctx.knob(Knob::move_batch) > 0
                                 ? std::min<std::size_t>(nblocks, static_cast<std::size_t>(ctx.knob(Knob::move_batch)))
                                 : nblocks;
-  const std::int64_t mbind_every = ctx.knob(Knob::mbind_every);
   const std::int64_t migrate_every = ctx.knob(Knob::migrate_pages_every);
   const std::int64_t pause = ctx.knob(Knob::move_pause_us);
-  bool numa_balancing_flag = true;  // MPOL_F_NUMA_BALANCING keeps the VMA visible to the scanner
-  // Movers of one worker start at different blocks and nodes.
-  std::size_t cursor = static_cast<std::size_t>(index) * batch;
-  int mp_from = nodes[static_cast<std::size_t>(index) % nodes.size()];
-  int mbind_node = nodes[0];
+  std::size_t cursor = 0;
+  int mp_from = nodes[0];
 
   for (std::int64_t round = 1; !ctx.stop.load(std::memory_order_relaxed); ++round) {
     if (migrate_every > 0 && round % migrate_every == 0) {
-      // The whole process, node to node.
+      // Everything the worker has on one node to the next.
       const int to = next_node(nodes, mp_from);
       const unsigned long from_mask = node_mask(mp_from), to_mask = node_mask(to);
-      if (sys_migrate_pages(0, kMaxNode, &from_mask, &to_mask) < 0)
+      if (sys_migrate_pages(pid, kMaxNode, &from_mask, &to_mask) < 0)
         ctx.ops->add(Op::migrate_errors);
       else
         ctx.ops->add(Op::migrate_pages_calls);
       mp_from = to;
-      sys_move_pages(0, nblocks, pages.data(), nullptr, where.data(), 0);
-    } else if (mbind_every > 0 && round % mbind_every == 0) {
-      // A batch of blocks bound to one node with MPOL_MF_MOVE, then the
-      // policy is reset at once: a VMA with a non-default policy (without
-      // MPOL_F_NUMA_BALANCING) is invisible to the NUMA scanner.
-      mbind_node = next_node(nodes, mbind_node);
-      const std::size_t first = cursor % nblocks;
-      const std::size_t count = std::min(batch, nblocks - first);
-      void* addr = pages[first];
-      const std::size_t len = count * kHugeSize;
-      const unsigned long mask = node_mask(mbind_node);
-      long rc = sys_mbind(addr, len, MPOL_BIND | (numa_balancing_flag ? MPOL_F_NUMA_BALANCING : 0), &mask, kMaxNode,
-                          MPOL_MF_MOVE);
-      if (rc < 0 && errno == EINVAL && numa_balancing_flag) {
-        numa_balancing_flag = false;  // kernel without MPOL_F_NUMA_BALANCING for mbind
-        rc = sys_mbind(addr, len, MPOL_BIND, &mask, kMaxNode, MPOL_MF_MOVE);
-      }
-      if (sys_mbind(addr, len, MPOL_DEFAULT, nullptr, 0, 0) < 0) rc = -1;
-      ctx.ops->add(rc < 0 ? Op::migrate_errors : Op::mbind_calls);
-      cursor += count;
-      sys_move_pages(0, count, &pages[first], nullptr, &where[first], 0);
+      sys_move_pages(pid, nblocks, pages.data(), nullptr, where.data(), 0);
     } else {
       // move_pages: every block of the batch to the node after its own.
       const std::size_t first = cursor % nblocks;
       const std::size_t count = std::min(batch, nblocks - first);
       for (std::size_t i = first; i < first + count; ++i) target[i] = next_node(nodes, where[i]);
-      const long rc = sys_move_pages(0, count, &pages[first], &target[first], &status[first], MPOL_MF_MOVE);
+      const long rc = sys_move_pages(pid, count, &pages[first], &target[first], &status[first], MPOL_MF_MOVE);
       if (rc < 0) {
         ctx.ops->add(Op::migrate_errors);
+        if (errno == ESRCH) return;  // the worker is gone
       } else {
         std::uint64_t moved = 0, failed = 0;
         for (std::size_t i = first; i < first + count; ++i) {
@@ -135,6 +120,39 @@ void run_migrator(WorkerContext& ctx, int cpu, int index) {
     }
     sleep_us(pause);
   }
+}
+
+void run_mbinder(WorkerContext& ctx) {
+  pin_helper(ctx);
+  const auto& nodes = ctx.mem_nodes;
+  const std::int64_t interval_us = ctx.knob(Knob::mbind_interval_ms) * 1000;
+  if (nodes.size() < 2 || interval_us <= 0) return;
+  bool numa_balancing_flag = true;  // MPOL_F_NUMA_BALANCING keeps the VMA visible to the scanner
+  int node = nodes[0];
+  for (std::size_t b = 0; !ctx.stop.load(std::memory_order_relaxed); b = (b + 1) % ctx.blocks()) {
+    sleep_us(interval_us);
+    // One block bound to a node with MPOL_MF_MOVE, then the policy is reset
+    // at once: a VMA left with a non-default policy lacking
+    // MPOL_F_NUMA_BALANCING would be invisible to the NUMA scanner.
+    node = next_node(nodes, node);
+    void* addr = ctx.region + b * kHugeSize;
+    const unsigned long mask = node_mask(node);
+    long rc = sys_mbind(addr, kHugeSize, MPOL_BIND | (numa_balancing_flag ? MPOL_F_NUMA_BALANCING : 0), &mask,
+                        kMaxNode, MPOL_MF_MOVE);
+    if (rc < 0 && errno == EINVAL && numa_balancing_flag) {
+      numa_balancing_flag = false;  // a kernel without MPOL_F_NUMA_BALANCING for mbind
+      rc = sys_mbind(addr, kHugeSize, MPOL_BIND, &mask, kMaxNode, MPOL_MF_MOVE);
+    }
+    if (sys_mbind(addr, kHugeSize, MPOL_DEFAULT, nullptr, 0, 0) < 0) rc = -1;
+    ctx.ops->add(rc < 0 ? Op::migrate_errors : Op::mbind_calls);
+  }
+}
+
+void run_scan_driver(WorkerContext& ctx) {
+  pin_helper(ctx);
+  volatile std::uint64_t spin = 0;
+  while (!ctx.stop.load(std::memory_order_relaxed))
+    for (int i = 0; i < 1 << 20; ++i) spin = spin + 1;
 }
 
 int uffd_open_wp(void* addr, std::size_t len, std::string* why) {
@@ -183,6 +201,7 @@ bool uffd_writeprotect(int uffd, void* addr, std::size_t len, bool wp) {
 }
 
 void run_uffd_protector(WorkerContext& ctx) {
+  pin_helper(ctx);
   const std::size_t chunk_mb = static_cast<std::size_t>(ctx.knob(Knob::uffd_wp_chunk_mb));
   const std::size_t chunk = chunk_mb == 0 ? ctx.bytes : std::min(ctx.bytes, (chunk_mb + 1) / 2 * kHugeSize);
   const std::int64_t pause = ctx.knob(Knob::uffd_wp_pause_us);
@@ -200,6 +219,7 @@ void run_uffd_protector(WorkerContext& ctx) {
 }
 
 void run_uffd_handler(WorkerContext& ctx) {
+  pin_helper(ctx);
   while (!ctx.stop_handler.load(std::memory_order_relaxed)) {
     pollfd p{ctx.uffd, POLLIN, 0};
     if (::poll(&p, 1, 100) <= 0) continue;
@@ -217,6 +237,7 @@ void run_uffd_handler(WorkerContext& ctx) {
 }
 
 void run_mprotect_churn(WorkerContext& ctx) {
+  pin_helper(ctx);
   std::mt19937_64 rng(static_cast<std::uint64_t>(ctx.knob(Knob::seed)) * 7919 + static_cast<std::uint64_t>(ctx.index));
   const std::int64_t pause_us = ctx.knob(Knob::mprotect_pause_ms) * 1000;
   while (!ctx.stop.load(std::memory_order_relaxed)) {
@@ -233,6 +254,7 @@ void run_mprotect_churn(WorkerContext& ctx) {
 }
 
 void run_split_collapse(WorkerContext& ctx) {
+  pin_helper(ctx);
   std::mt19937_64 rng(static_cast<std::uint64_t>(ctx.knob(Knob::seed)) * 104729 + static_cast<std::uint64_t>(ctx.index));
   const std::int64_t pause_us = ctx.knob(Knob::split_collapse_pause_ms) * 1000;
   bool collapse = true;

@@ -25,6 +25,10 @@ long sys_migrate_pages(int pid, unsigned long maxnode, const unsigned long* from
   return ::syscall(SYS_migrate_pages, pid, maxnode, from, to);
 }
 
+long sys_set_mempolicy(int mode, const unsigned long* nodemask, unsigned long maxnode) {
+  return ::syscall(SYS_set_mempolicy, mode, nodemask, maxnode);
+}
+
 long sys_get_mempolicy(int* mode, unsigned long* nodemask, unsigned long maxnode, const void* addr,
                        unsigned long flags) {
   return ::syscall(SYS_get_mempolicy, mode, nodemask, maxnode, addr, flags);

@@ -23,6 +23,7 @@ long sys_move_pages(int pid, unsigned long count, void** pages, const int* nodes
 long sys_mbind(void* addr, unsigned long len, int mode, const unsigned long* nodemask, unsigned long maxnode,
                unsigned flags);
 long sys_migrate_pages(int pid, unsigned long maxnode, const unsigned long* from, const unsigned long* to);
+long sys_set_mempolicy(int mode, const unsigned long* nodemask, unsigned long maxnode);
 long sys_get_mempolicy(int* mode, unsigned long* nodemask, unsigned long maxnode, const void* addr,
                        unsigned long flags);
 

@@ -3,6 +3,8 @@
 #include <csignal>
 #include <linux/mempolicy.h>
 #include <malloc.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -81,6 +83,7 @@ void send_event(const WorkerContext& ctx, const IntegrityEvent& ev) {
 }
 
 void run_verifier(WorkerContext& ctx, IntegrityChecker& checker) {
+  pin_helper(ctx);
   const std::int64_t pause_us = ctx.knob(Knob::verify_pause_ms) * 1000;
   const std::int64_t refresh_every = ctx.knob(Knob::refresh_every);
   const std::uint64_t max_reports = static_cast<std::uint64_t>(ctx.knob(Knob::max_reports));
@@ -139,28 +142,58 @@ void run_worker(int index, const nsw::Settings& settings, const GuestTopology& t
   checker.set_block_reset([](std::byte* block) { ::madvise(block, kHugeSize, MADV_DONTNEED); });
   checker.fill();  // faults in the THPs
 
+  // The mover process: move_pages(pid of this worker) from outside, so its
+  // CPU time neither triggers NUMA scans of this mm nor runs them (a scan
+  // running in the migrator's own context can never meet its migrations).
+  // Forked before any thread exists; MADV_DONTFORK keeps the THPs private.
+  pid_t mover = -1;
+  const int mover_cpu = topo.cpus[static_cast<std::size_t>(index + 1) % topo.cpus.size()];
+  if (settings.on(Knob::move_pages) && settings.choice(Knob::mover) == "process") {
+    ::madvise(ctx.region, ctx.bytes, MADV_DONTFORK);
+    const pid_t me = ::getpid();
+    mover = ::fork();
+    if (mover == 0) {
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (::getppid() != me) std::_Exit(0);
+      // Nothing of the mover's own is worth scanning: a task policy without
+      // MPOL_F_MOF makes NUMA balancing skip all of it.
+      sys_set_mempolicy(MPOL_LOCAL, nullptr, 0);
+      pthread_sigmask(SIG_UNBLOCK, &term, nullptr);
+      run_mover(ctx, me, mover_cpu);
+      std::_Exit(0);
+    }
+  }
+
   if (settings.on(Knob::uffd_wp)) {
     std::string why;
     ctx.uffd = uffd_open_wp(ctx.region, ctx.bytes, &why);
     if (ctx.uffd < 0) std::fprintf(stderr, "numasoak: worker %d: %s\n", index, why.c_str());
   }
 
+  // With a mover process on mover_cpu, the scans that can meet its
+  // migrations are those run on the other CPUs: keep the helper threads
+  // (and the scans they run) off mover_cpu.
+  const bool mover_process = settings.on(Knob::move_pages) && settings.choice(Knob::mover) == "process";
+  for (int cpu : topo.cpus)
+    if (!mover_process || cpu != mover_cpu || topo.cpus.size() == 1) ctx.helper_cpus.push_back(cpu);
   std::vector<SmallThread> threads;
   if (settings.on(Knob::balancing)) {
     int slot = 0;
-    for (int cpu : topo.cpus)
+    for (int cpu : topo.cpus) {
+      const std::int64_t pause = settings.get(Knob::touch_pause_us);
       for (std::int64_t t = 0; t < settings.get(Knob::touchers); ++t)
-        threads.emplace_back([&ctx, cpu, s = slot++] { run_toucher(ctx, cpu, s); });
+        threads.emplace_back([&ctx, cpu, s = slot++, pause] { run_toucher(ctx, cpu, s, pause); });
+    }
   } else if (ctx.uffd >= 0) {
     // uffd-wp needs writes to fault on: one unpinned writer.
-    threads.emplace_back([&ctx] { run_toucher(ctx, -1, 0); });
+    threads.emplace_back([&ctx] { run_toucher(ctx, -1, 0, ctx.knob(Knob::touch_pause_us)); });
   }
   if (settings.on(Knob::move_pages)) {
-    for (int m = 0; m < settings.get(Knob::movers); ++m) {
-      const int cpu = topo.cpus[static_cast<std::size_t>(index + m) % topo.cpus.size()];
-      threads.emplace_back([&ctx, cpu, m] { run_migrator(ctx, cpu, m); });
-    }
+    if (settings.choice(Knob::mover) == "thread") threads.emplace_back([&ctx, mover_cpu] { run_mover(ctx, 0, mover_cpu); });
+    threads.emplace_back([&ctx] { run_mbinder(ctx); });
   }
+  for (std::int64_t d = 0; d < settings.get(Knob::scan_drivers); ++d)
+    threads.emplace_back([&ctx] { run_scan_driver(ctx); });
   if (settings.on(Knob::mprotect)) threads.emplace_back([&ctx] { run_mprotect_churn(ctx); });
   if (settings.on(Knob::split_collapse)) threads.emplace_back([&ctx] { run_split_collapse(ctx); });
   if (settings.on(Knob::integrity)) threads.emplace_back([&ctx, &checker] { run_verifier(ctx, checker); });
@@ -179,6 +212,10 @@ void run_worker(int index, const nsw::Settings& settings, const GuestTopology& t
   // Orderly stop: no new write-protection, then release every writer that
   // may wait on a write-protect fault, then the handler last.
   ctx.stop = true;
+  if (mover > 0) {
+    ::kill(mover, SIGKILL);
+    ::waitpid(mover, nullptr, 0);
+  }
   if (protector.joinable()) protector.join();
   if (ctx.uffd >= 0) uffd_writeprotect(ctx.uffd, ctx.region, ctx.bytes, false);
   for (auto& t : threads) t.join();

@@ -41,6 +41,7 @@ struct WorkerContext {
   std::vector<int> mem_nodes;   // migration targets
   int uffd = -1;                // registered in write-protect mode, or -1
   int event_fd = -1;            // write end of the event pipe
+  std::vector<int> helper_cpus;  // CPUs for the verifier, uffd and churn threads
   std::atomic<bool> stop{false};
   std::atomic<bool> stop_handler{false};  // the uffd handler stops last
 
@@ -53,8 +54,18 @@ struct WorkerContext {
                              int event_fd);
 
 // Stressor threads (stressors.cpp); each runs until ctx.stop.
-void run_toucher(WorkerContext& ctx, int cpu, int slot);
-void run_migrator(WorkerContext& ctx, int cpu, int index);
+// Pins the calling helper thread to ctx.helper_cpus (if any).
+void pin_helper(const WorkerContext& ctx);
+void run_toucher(WorkerContext& ctx, int cpu, int slot, std::int64_t pause_us);
+// Moves the region's THPs between nodes with move_pages(pid) (and every Nth
+// round migrate_pages(pid)); pid 0 = this process. Runs until ctx.stop.
+void run_mover(WorkerContext& ctx, int pid, int cpu);
+// mbind(MPOL_MF_MOVE) + reset of one block every mbind_interval_ms.
+void run_mbinder(WorkerContext& ctx);
+// Spins in user mode on ctx.helper_cpus. NUMA balancing scans an mm from the
+// timer tick of its busy threads; this one's runtime makes scans of this mm
+// run on the CPUs away from the mover, where they can meet its migrations.
+void run_scan_driver(WorkerContext& ctx);
 void run_uffd_protector(WorkerContext& ctx);
 void run_uffd_handler(WorkerContext& ctx);
 void run_mprotect_churn(WorkerContext& ctx);
