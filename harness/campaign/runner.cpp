@@ -38,6 +38,12 @@ void CampaignRunner::start(std::function<void(const CampaignOutcome&)> done) {
   started_ = std::chrono::steady_clock::now();
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   max_parallel_ = max_parallel(campaign_, cores, accel_);
+  if (pool_) {
+    // Remote hosts bring their own capacity: the pool knows how many
+    // guests of this size fit across the hosts that are up.
+    max_parallel_ = std::max(1, std::min(campaign_.parallel, pool_->slots(campaign_.topology)));
+    pool_->on_capacity([this] { boost::asio::post(io_, [this] { schedule(); }); });
+  }
   if (max_parallel_ < campaign_.parallel) {
     spdlog::warn("running {} guest{} at once, not {}: {} vCPUs each would oversubscribe {} cores (oversubscribe = {})",
                  max_parallel_, max_parallel_ == 1 ? "" : "s", campaign_.parallel, campaign_.topology.total_cpus(),
@@ -71,12 +77,18 @@ void CampaignRunner::schedule() {
     return;
   }
   while (static_cast<int>(running_.size()) < max_parallel_) {
+    if (pool_ && !pool_->can_start(campaign_.topology)) break;
     auto next = store_.next_queued();
     if (!next) break;
     start_run(*next);
     if (ending_) return;
   }
   if (running_.empty()) {
+    if (pool_ && store_.next_queued()) {
+      // Every host is down or full: wait for on_capacity, do not end.
+      spdlog::warn("no libvirt host can take a run now; waiting for one to come back ({})", pool_->describe());
+      return;
+    }
     end(CampaignEnd::kCompleted, "every planned run finished");
   }
 }
@@ -106,6 +118,7 @@ void CampaignRunner::start_run(const RunRow& row) {
   plan.on_failure = campaign_.on_failure;
   plan.accel = accel_;
   plan.out_dir = campaign_.output_dir / "runs" / sanitize_filename(row.run_id);
+  if (pool_) plan.host = pool_->next_host(plan.topology, plan.kernel_image);
 
   try {
     store_.mark_running(row.run_id, utc_now_iso8601());

@@ -24,6 +24,7 @@
 #include "run/run.h"
 #include "store/store.h"
 #include "vm/backend.h"
+#include "vm/libvirt/libvirt_pool.h"
 
 namespace numasoak {
 
@@ -39,6 +40,10 @@ class CampaignRunner {
  public:
   CampaignRunner(boost::asio::io_context& io, const Campaign& campaign, Store& store, vm::Backend& backend,
                  std::map<std::string, KernelArtifact> kernels, image::ImageArtifact image, vm::Accel accel);
+
+  // With the libvirt backend: place runs by the pool's free capacity and
+  // wait for hosts that are down instead of ending. Call before start().
+  void use_pool(vm::LibvirtPool* pool) { pool_ = pool; }
 
   // Starts scheduling; `done` is called once when the campaign ends.
   void start(std::function<void(const CampaignOutcome&)> done);
@@ -73,6 +78,7 @@ class CampaignRunner {
   std::chrono::steady_clock::time_point started_;
   double mean_run_s_ = 0;
   boost::asio::steady_timer budget_timer_;
+  vm::LibvirtPool* pool_ = nullptr;
 };
 
 }  // namespace numasoak

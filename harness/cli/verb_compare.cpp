@@ -36,8 +36,9 @@ std::string source_text(const KernelSpec& spec) {
 ExitCode compare_verb(const CompareArgs& a, const Globals& g) {
   const Campaign c = load_campaign(a.file);
   const bool quiet = g.verbosity == Verbosity::kQuiet;
-  if (c.backend.kind != BackendKind::kQemu) {
-    throw usage_error("backend \"libvirt\" is not available in this build yet", "use backend.kind = \"qemu\"");
+  if (c.backend.kind == BackendKind::kLibvirt && c.backend.hosts.empty()) {
+    throw usage_error(fmt::format("{}: backend \"libvirt\" needs at least one [[backend.hosts]] uri", a.file),
+                      "e.g. uri = \"qemu:///system\"");
   }
   std::error_code ec;
   if (std::filesystem::exists(c.output_dir, ec) && !std::filesystem::is_directory(c.output_dir, ec)) {
@@ -73,8 +74,37 @@ ExitCode compare_verb(const CompareArgs& a, const Globals& g) {
   // From here on Ctrl-C stops the campaign cleanly; a signal that arrives
   // before the runner waits for it is queued by the signal_set, not lost.
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
-  vm::QemuBackend backend(io);
-  const vm::AccelDecision accel = decide_accel(io, backend, c.accel, kernels.begin()->second.bzimage, img.path);
+  vm::QemuBackend qemu(io);
+  std::unique_ptr<vm::LibvirtPool> pool;
+  vm::Backend* backend = &qemu;
+  vm::AccelDecision accel;
+  if (c.backend.kind == BackendKind::kLibvirt) {
+    std::vector<vm::LibvirtHostSpec> hosts;
+    for (const auto& h : c.backend.hosts) hosts.push_back({h.uri, h.capacity, h.labels});
+    vm::LibvirtPoolOptions opt;
+    opt.host.accel = c.accel == Accel::kTcg ? vm::AccelRequest::kTcg
+                     : c.accel == Accel::kKvm ? vm::AccelRequest::kKvm
+                                              : vm::AccelRequest::kAuto;
+    pool = std::make_unique<vm::LibvirtPool>(io, std::move(hosts), opt);
+    pool->connect();
+    // Each host decides KVM or TCG with a real test boot of its own.
+    std::optional<std::map<std::string, vm::AccelDecision>> decisions;
+    pool->probe_kvm(kernels.begin()->second.bzimage, img.path, std::chrono::seconds(20),
+                    [&](std::map<std::string, vm::AccelDecision> d) { decisions = std::move(d); });
+    while (!decisions && io.run_one() > 0) {
+    }
+    io.restart();
+    accel.accel = c.accel == Accel::kTcg ? vm::Accel::kTcg : vm::Accel::kKvm;
+    if (decisions) {
+      for (const auto& [uri, d] : *decisions) {
+        if (!d.warning.empty()) spdlog::warn("{}: {}", uri, d.warning);
+      }
+    }
+    backend = pool.get();
+    spdlog::info("libvirt hosts: {}", pool->describe());
+  } else {
+    accel = decide_accel(io, qemu, c.accel, kernels.begin()->second.bzimage, img.path);
+  }
 
   const int added = store.plan_runs(c.kernel_names, c.runs_per_kernel);
   int finished = 0, planned = 0;
@@ -86,7 +116,8 @@ ExitCode compare_verb(const CompareArgs& a, const Globals& g) {
   else if (added > 0) spdlog::info("campaign {}: {} runs planned ({} accel), results in {}", c.name, planned,
                                    vm::to_string(accel.accel), c.output_dir.string());
 
-  CampaignRunner runner(io, c, store, backend, kernels, img, accel.accel);
+  CampaignRunner runner(io, c, store, *backend, kernels, img, accel.accel);
+  if (pool) runner.use_pool(pool.get());
   std::optional<CampaignOutcome> outcome;
   int signals_seen = 0;
   std::function<void()> wait_signal = [&] {

@@ -9,6 +9,7 @@
 
 #include "common/paths.h"
 #include "spec/knobs.h"
+#include "vm/libvirt/libvirt_backend.h"
 
 namespace numasoak {
 
@@ -303,7 +304,14 @@ void Run::fail_infrastructure(const std::string& message) {
   request_stop("infrastructure error");
 }
 
-void Run::on_exit(const vm::ExitInfo& info) { finish(&info); }
+void Run::on_exit(const vm::ExitInfo& info) {
+  // A libvirt host that went away says nothing about the kernel: re-run.
+  if (vm::host_went_away(info) && result_.failures.empty()) {
+    interrupted_ = true;
+    stop_reason_ = info.reason;
+  }
+  finish(&info);
+}
 
 void Run::finish(const vm::ExitInfo* info) {
   if (finished_) return;
