@@ -579,7 +579,8 @@ KernelArtifact compile_kernel(const BuildInputs& resolved, const std::string& ke
                if (!linking && line.starts_with("  LD ") && line.find("vmlinux") != std::string_view::npos) linking = true;
                if (line.starts_with("  CC ") || line.starts_with("  LD ")) {
                  if (linking) {
-                   report(BuildPhase::kLinking, std::string(line.substr(line.find_last_of(' ') + 1)), cc, total);
+                   report(BuildPhase::kLinking, std::string(line.substr(line.find_last_of(' ') + 1)), cc,
+                          total >= cc ? total : 0);
                  } else {
                    report(BuildPhase::kCompiling, std::string(line.substr(line.find_last_of(' ') + 1)), cc,
                           total >= cc ? total : 0);
