@@ -200,6 +200,24 @@ bool uffd_writeprotect(int uffd, void* addr, std::size_t len, bool wp) {
   return true;
 }
 
+namespace {
+// UFFDIO_WRITEPROTECT wants its range inside one VMA; while the mbind thread
+// has a block bound to a node the region is three VMAs (ENOENT): then go
+// block by block.
+void protect_range(WorkerContext& ctx, std::byte* addr, std::size_t len, bool wp) {
+  if (uffd_writeprotect(ctx.uffd, addr, len, wp)) {
+    ctx.ops->add(Op::uffd_wp_ioctls);
+    return;
+  }
+  if (errno != ENOENT || len <= kHugeSize) {
+    ctx.ops->add(Op::uffd_errors);
+    return;
+  }
+  for (std::size_t off = 0; off < len; off += kHugeSize)
+    ctx.ops->add(uffd_writeprotect(ctx.uffd, addr + off, kHugeSize, wp) ? Op::uffd_wp_ioctls : Op::uffd_errors);
+}
+}  // namespace
+
 void run_uffd_protector(WorkerContext& ctx) {
   pin_helper(ctx);
   const std::size_t chunk_mb = static_cast<std::size_t>(ctx.knob(Knob::uffd_wp_chunk_mb));
@@ -209,9 +227,9 @@ void run_uffd_protector(WorkerContext& ctx) {
   while (!ctx.stop.load(std::memory_order_relaxed)) {
     const std::size_t len = std::min(chunk, ctx.bytes - off);
     std::byte* addr = ctx.region + off;
-    ctx.ops->add(uffd_writeprotect(ctx.uffd, addr, len, true) ? Op::uffd_wp_ioctls : Op::uffd_errors);
+    protect_range(ctx, addr, len, true);
     sleep_us(pause);
-    ctx.ops->add(uffd_writeprotect(ctx.uffd, addr, len, false) ? Op::uffd_wp_ioctls : Op::uffd_errors);
+    protect_range(ctx, addr, len, false);
     sleep_us(pause);
     off += len;
     if (off >= ctx.bytes) off = 0;
