@@ -148,7 +148,8 @@ void run_worker(int index, const nsw::Settings& settings, const GuestTopology& t
   // Forked before any thread exists; MADV_DONTFORK keeps the THPs private.
   pid_t mover = -1;
   const int mover_cpu = topo.cpus[static_cast<std::size_t>(index + 1) % topo.cpus.size()];
-  if (settings.on(Knob::move_pages) && settings.choice(Knob::mover) == "process") {
+  const bool mover_process = settings.on(Knob::move_pages) && settings.choice(Knob::mover) == "process";
+  if (mover_process) {
     ::madvise(ctx.region, ctx.bytes, MADV_DONTFORK);
     const pid_t me = ::getpid();
     mover = ::fork();
@@ -173,7 +174,6 @@ void run_worker(int index, const nsw::Settings& settings, const GuestTopology& t
   // With a mover process on mover_cpu, the scans that can meet its
   // migrations are those run on the other CPUs: keep the helper threads
   // (and the scans they run) off mover_cpu.
-  const bool mover_process = settings.on(Knob::move_pages) && settings.choice(Knob::mover) == "process";
   for (int cpu : topo.cpus)
     if (!mover_process || cpu != mover_cpu || topo.cpus.size() == 1) ctx.helper_cpus.push_back(cpu);
   std::vector<SmallThread> threads;
@@ -189,7 +189,7 @@ void run_worker(int index, const nsw::Settings& settings, const GuestTopology& t
     threads.emplace_back([&ctx] { run_toucher(ctx, -1, 0, ctx.knob(Knob::touch_pause_us)); });
   }
   if (settings.on(Knob::move_pages)) {
-    if (settings.choice(Knob::mover) == "thread") threads.emplace_back([&ctx, mover_cpu] { run_mover(ctx, 0, mover_cpu); });
+    if (!mover_process) threads.emplace_back([&ctx, mover_cpu] { run_mover(ctx, 0, mover_cpu); });
     threads.emplace_back([&ctx] { run_mbinder(ctx); });
   }
   for (std::int64_t d = 0; d < settings.get(Knob::scan_drivers); ++d)
@@ -217,7 +217,10 @@ void run_worker(int index, const nsw::Settings& settings, const GuestTopology& t
     ::waitpid(mover, nullptr, 0);
   }
   if (protector.joinable()) protector.join();
-  if (ctx.uffd >= 0) uffd_writeprotect(ctx.uffd, ctx.region, ctx.bytes, false);
+  // Block by block: the region may be split into several VMAs right now.
+  if (ctx.uffd >= 0)
+    for (std::size_t off = 0; off < ctx.bytes; off += kHugeSize)
+      uffd_writeprotect(ctx.uffd, ctx.region + off, kHugeSize, false);
   for (auto& t : threads) t.join();
   ctx.stop_handler = true;
   if (handler.joinable()) handler.join();
