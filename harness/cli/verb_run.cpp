@@ -10,6 +10,7 @@
 
 #include "campaign/prepare.h"
 #include "cli/verb.h"
+#include "common/clock.h"
 #include "common/paths.h"
 #include "common/status_line.h"
 #include "run/run.h"
@@ -34,15 +35,6 @@ struct RunArgs {
   std::string memory;
   bool json = false;
 };
-
-std::string iso_stamp() {
-  const std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y%m%d-%H%M%S", &tm);
-  return buf;
-}
 
 // The campaign a `run` uses: a campaign file's settings (or the defaults)
 // with the command-line flags on top, validated by the same loader.
@@ -130,7 +122,7 @@ ExitCode run_verb(const RunArgs& a, const Globals& g) {
   const bool quiet = g.verbosity == Verbosity::kQuiet;
 
   const std::filesystem::path out =
-      a.output.empty() ? std::filesystem::absolute("numasoak-out") / fmt::format("run-{}-{}", iso_stamp(), sanitize_filename(spec.name))
+      a.output.empty() ? std::filesystem::absolute("numasoak-out") / fmt::format("run-{}-{}", utc_now("%Y%m%d-%H%M%S"), sanitize_filename(spec.name))
                        : std::filesystem::absolute(a.output);
   std::error_code ec;
   if (std::filesystem::exists(out, ec) && !std::filesystem::is_directory(out, ec)) {

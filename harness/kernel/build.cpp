@@ -1,5 +1,7 @@
 #include "kernel/build.h"
 
+#include "common/clock.h"
+
 #include <chrono>
 #include <csignal>
 #include <ctime>
@@ -46,14 +48,7 @@ namespace {
 
 Duration since(Clock::time_point t0) { return std::chrono::duration_cast<Duration>(Clock::now() - t0); }
 
-std::string now_iso() {
-  const std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
+std::string now_iso() { return utc_now(); }
 
 bool ccache_available() {
   static const bool yes = [] {

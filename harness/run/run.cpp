@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "common/clock.h"
 #include "common/paths.h"
 #include "spec/knobs.h"
 #include "vm/libvirt/libvirt_backend.h"
@@ -16,16 +17,6 @@ namespace numasoak {
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string iso_now() {
-  const auto t = std::chrono::system_clock::now();
-  const std::time_t tt = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 // The marker the guest init prints on the console when the workload starts:
 // a fallback for kernels whose agent channel does not come up.
@@ -79,7 +70,7 @@ void Run::start() {
   result_.kernel_release = plan_.kernel_release;
   result_.host = plan_.host;
   result_.accel = vm::to_string(plan_.accel);
-  result_.started_at = iso_now();
+  result_.started_at = utc_now();
 
   std::error_code ec;
   fs::create_directories(plan_.out_dir, ec);
@@ -388,7 +379,7 @@ void Run::finish(const vm::ExitInfo* info) {
   if (r.verdict != Verdict::kFailed) r.time_to_failure_s.reset(), r.uptime_s.reset();
   r.event_totals = agent_.totals();
   r.rates = agent_.rates();
-  r.finished_at = iso_now();
+  r.finished_at = utc_now();
   write_artifacts();
   guest_.reset();
   if (done_) {

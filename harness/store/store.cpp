@@ -1,5 +1,7 @@
 #include "store/store.h"
 
+#include "common/clock.h"
+
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -188,14 +190,7 @@ const char* to_string(CampaignStatus s) {
   return "running";
 }
 
-std::string utc_now_iso8601() {
-  const std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
+std::string utc_now_iso8601() { return utc_now(); }
 
 struct Store::Impl {
   fs::path dir;
