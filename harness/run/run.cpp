@@ -272,6 +272,11 @@ void Run::request_stop(const std::string& why, Duration delay) {
     if (guest_) guest_->stop(plan_.stop_grace);
     return;
   }
+  // A stop already planned is never pushed later: a kernel that keeps
+  // printing failures must not keep its guest alive.
+  const Duration at = now() + delay;
+  if (stop_at_ && *stop_at_ <= at) return;
+  stop_at_ = at;
   report_timer_.expires_after(delay);
   report_timer_.async_wait([this](const boost::system::error_code& err) {
     if (err) return;

@@ -132,6 +132,7 @@ class Run {
   std::optional<Duration> workload_ended_;
   std::optional<std::string> error_kind_, error_message_;
   std::string stop_reason_;
+  std::optional<Duration> stop_at_;  // when a planned stop happens (run clock)
   bool survived_ = false;
   bool interrupted_ = false;
   bool stopping_ = false;
