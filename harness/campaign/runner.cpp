@@ -8,6 +8,7 @@
 
 #include "common/paths.h"
 #include "common/status_line.h"
+#include "common/terminal_safe.h"
 #include "stats/stats.h"
 
 namespace numasoak {
@@ -136,8 +137,24 @@ void CampaignRunner::start_run(const RunRow& row) {
   raw->start();
 }
 
-void CampaignRunner::on_run_done(const std::string& run_id, const RunResult& result) {
+void CampaignRunner::on_run_done(const std::string& run_id, const RunResult& finished) {
   running_.erase(run_id);
+  RunResult result = finished;
+  const auto row = store_.run(run_id);
+  const int attempts = row ? row->attempts : 1;
+  const bool lost = result.verdict == Verdict::kError && result.kind == kinds::kLost;
+  const bool broken = result.verdict == Verdict::kError && result.kind == kinds::kInfrastructure;
+  if ((lost && attempts < kMaxAttempts) || broken) {
+    // QEMU died under the run, or the harness could not record it: no
+    // evidence about the kernel either way. Re-queue it (interrupted), so it
+    // is neither a failure nor a survival; a QEMU that keeps dying ends as
+    // an error after kMaxAttempts.
+    spdlog::warn("{}: {} — {}; re-queued", run_id, result.kind, terminal_safe(result.title));
+    result.verdict = Verdict::kInterrupted;
+    result.title = result.kind + ": " + result.title;
+    result.kind = "interrupted";
+  }
+  if (broken) end(CampaignEnd::kInfrastructure, finished.title);
   try {
     store_.finish_run(result);
   } catch (const Error& e) {

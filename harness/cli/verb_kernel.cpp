@@ -13,6 +13,7 @@
 #include "common/duration.h"
 #include "common/error.h"
 #include "common/status_line.h"
+#include "common/terminal_safe.h"
 #include "config/campaign.h"
 #include "kernel/build.h"
 

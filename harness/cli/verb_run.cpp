@@ -13,6 +13,7 @@
 #include "common/clock.h"
 #include "common/paths.h"
 #include "common/status_line.h"
+#include "common/terminal_safe.h"
 #include "run/run.h"
 #include "vm/qemu/qemu_backend.h"
 

@@ -3,16 +3,9 @@
 #include <cstdio>
 #include <unistd.h>
 
-namespace numasoak {
+#include "common/terminal_safe.h"
 
-std::string terminal_safe(const std::string& text) {
-  std::string out = text;
-  for (auto& c : out) {
-    const auto u = static_cast<unsigned char>(c);
-    if ((u < 0x20 && c != '\t' && c != '\n') || u == 0x7f) c = '?';
-  }
-  return out;
-}
+namespace numasoak {
 
 StatusLine::StatusLine(std::chrono::seconds plain_interval)
     : tty_(::isatty(STDERR_FILENO) == 1), interval_(plain_interval) {}
@@ -20,7 +13,7 @@ StatusLine::StatusLine(std::chrono::seconds plain_interval)
 StatusLine::~StatusLine() { done(); }
 
 void StatusLine::update(const std::string& raw) {
-  std::string text = terminal_safe(raw);
+  std::string text = terminal_safe(raw, true);
   for (auto& c : text) if (c == '\n') c = ' ';
   if (tty_) {
     std::fprintf(stderr, "\r\033[K%s", text.c_str());

@@ -3,7 +3,7 @@
 // On a terminal it rewrites itself in place ("\r" + clear); elsewhere (a log
 // file, CI) it prints a plain line at most every `plain_interval`, so long
 // work shows progress without flooding logs. Text is the harness's own, but
-// it is still stripped of control characters in case guest text reaches it.
+// it still goes through terminal_safe() in case guest text reaches it.
 #pragma once
 
 #include <chrono>
@@ -27,9 +27,5 @@ class StatusLine {
   std::chrono::steady_clock::time_point last_plain_{};
   std::string last_;
 };
-
-// Replaces control characters (ESC, CR, BEL, other C0, DEL) with '?', so
-// guest-supplied text cannot move the cursor or rewrite a terminal.
-std::string terminal_safe(const std::string& text);
 
 }  // namespace numasoak

@@ -5,49 +5,15 @@
 #include <cmath>
 #include <vector>
 
+#include "common/utf8.h"
+
 namespace numasoak::report {
-
-namespace {
-
-// Decodes one UTF-8 sequence at text[i]: the code point and its length, or
-// length 0 when the bytes there are not valid UTF-8.
-std::pair<char32_t, size_t> decode(std::string_view text, size_t i) {
-  const auto b = [&](size_t k) { return static_cast<unsigned char>(text[k]); };
-  const unsigned char c = b(i);
-  if (c < 0x80) return {c, 1};
-  size_t len;
-  char32_t cp;
-  if ((c & 0xE0) == 0xC0) {
-    len = 2;
-    cp = c & 0x1F;
-  } else if ((c & 0xF0) == 0xE0) {
-    len = 3;
-    cp = c & 0x0F;
-  } else if ((c & 0xF8) == 0xF0) {
-    len = 4;
-    cp = c & 0x07;
-  } else {
-    return {0, 0};
-  }
-  if (i + len > text.size()) return {0, 0};
-  for (size_t k = 1; k < len; ++k) {
-    if ((b(i + k) & 0xC0) != 0x80) return {0, 0};
-    cp = (cp << 6) | (b(i + k) & 0x3F);
-  }
-  static constexpr char32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
-  if (cp < kMin[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return {0, 0};
-  return {cp, len};
-}
-
-bool is_control(char32_t cp) { return cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp <= 0x9F); }
-
-}  // namespace
 
 std::string html_escape(std::string_view text) {
   std::string out;
   out.reserve(text.size() + text.size() / 8);
   for (size_t i = 0; i < text.size();) {
-    auto [cp, len] = decode(text, i);
+    auto [cp, len] = utf8::decode(text, i);
     if (len == 0) {
       out += "\xEF\xBF\xBD";
       ++i;
@@ -63,33 +29,11 @@ std::string html_escape(std::string_view text) {
       case '\t': out += static_cast<char>(cp); break;
       case '\r': break;  // CRLF console lines
       default:
-        if (is_control(cp)) {
+        if (utf8::is_control(cp)) {
           out += "\xEF\xBF\xBD";
         } else {
           out.append(text.substr(i, len));
         }
-    }
-    i += len;
-  }
-  return out;
-}
-
-std::string terminal_safe(std::string_view text, bool keep_newlines) {
-  std::string out;
-  out.reserve(text.size());
-  for (size_t i = 0; i < text.size();) {
-    auto [cp, len] = decode(text, i);
-    if (len == 0) {
-      out += '?';
-      ++i;
-      continue;
-    }
-    if ((cp == '\n' && keep_newlines) || cp == '\t') {
-      out += static_cast<char>(cp);
-    } else if (is_control(cp)) {
-      out += '?';
-    } else {
-      out.append(text.substr(i, len));
     }
     i += len;
   }
@@ -101,7 +45,7 @@ std::string truncate_text(std::string_view text, size_t max_chars) {
   std::vector<size_t> starts;
   for (size_t i = 0; i < text.size();) {
     starts.push_back(i);
-    const size_t len = decode(text, i).second;
+    const size_t len = utf8::decode(text, i).length;
     i += len == 0 ? 1 : len;
   }
   if (starts.size() <= max_chars) return std::string(text);

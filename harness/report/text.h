@@ -3,13 +3,15 @@
 //
 // Guest output (crash titles, reports, console lines, even uname -r) is
 // untrusted: it goes into HTML only through html_escape(), onto a terminal
-// only through terminal_safe(). Both also repair invalid UTF-8.
+// only through terminal_safe() (common/terminal_safe.h, included here for
+// the report code). Both also repair invalid UTF-8.
 #pragma once
 
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include "common/terminal_safe.h"
 #include "stats/stats.h"
 
 namespace numasoak::report {
@@ -18,11 +20,6 @@ namespace numasoak::report {
 // invalid UTF-8 with U+FFFD, so the text is inert in element content and in
 // quoted attributes.
 std::string html_escape(std::string_view text);
-
-// Replaces control characters (ESC, CR, BEL... but not \n when keep_newlines)
-// and invalid UTF-8 with '?', so guest text cannot move the cursor, recolour
-// or retitle the terminal.
-std::string terminal_safe(std::string_view text, bool keep_newlines = false);
 
 // Cuts to at most `max_chars` code points, ending with "..." when cut.
 std::string truncate_text(std::string_view text, size_t max_chars);
