@@ -92,7 +92,10 @@ struct KnobDef {
   X(verify_pause_ms, kInt, 20, 0, 600000, false, "", "ms", "pause between two verification passes")                \
   X(refresh_every, kInt, 8, 0, 1000000, false, "", "",                                                             \
     "rewrite one 2 MiB block with a new generation every Nth pass; 0 = never")                                     \
-  X(max_reports, kInt, 1000, 1, 1000000, false, "", "", "integrity events reported in detail per worker")
+  X(max_reports, kInt, 1000, 1, 1000000, false, "", "", "integrity events reported in detail per worker")      \
+  /* numasoak bench: an alternative stressor instead of the workers (guest/workload/external.h) */               \
+  X(external, kChoice, 0, 0, 3, false, "none|selftest-migration|stress-ng-numa|stress-ng-vm-hugepage", "",        \
+    "run this program (restarted when it exits) instead of the workers; the agent still reports vmstat rates")
 
 enum class Knob : std::size_t {
 #define NUMASOAK_NSW_ENUM(name, ...) name,
@@ -144,6 +147,22 @@ inline constexpr std::array kProfiles = {
     ProfileDef{"uffd-wp-only", "userfaultfd write-protect loops with a writer, balancing off",
                "numa_balancing=0 thp=always thp_defrag=madvise processes=2 region_mb=8 balancing=0 move_pages=0 "
                "uffd_wp=1 mprotect=0 split_collapse=0 integrity=1 verify_pause_ms=200"},
+    // numasoak bench's alternative rows: the kernel settings of bad-pmd (NUMA
+    // balancing tuned the same way), no workers, the program runs instead.
+    ProfileDef{"alt-selftest-migration",
+               "the kernel's selftests/vm/migration (needs the bench image), NUMA balancing tuned as bad-pmd",
+               "numa_balancing=1 scan_delay_ms=0 scan_period_min_ms=1 scan_period_max_ms=10 scan_size_mb=16 "
+               "thp=always thp_defrag=madvise processes=1 balancing=0 move_pages=0 uffd_wp=0 integrity=0 "
+               "external=selftest-migration"},
+    ProfileDef{"alt-stress-ng-numa", "stress-ng --numa (needs the bench image), NUMA balancing tuned as bad-pmd",
+               "numa_balancing=1 scan_delay_ms=0 scan_period_min_ms=1 scan_period_max_ms=10 scan_size_mb=16 "
+               "thp=always thp_defrag=madvise processes=1 balancing=0 move_pages=0 uffd_wp=0 integrity=0 "
+               "external=stress-ng-numa"},
+    ProfileDef{"alt-stress-ng-vm-hugepage",
+               "stress-ng --vm --vm-madvise hugepage (needs the bench image), NUMA balancing tuned as bad-pmd",
+               "numa_balancing=1 scan_delay_ms=0 scan_period_min_ms=1 scan_period_max_ms=10 scan_size_mb=16 "
+               "thp=always thp_defrag=madvise processes=1 balancing=0 move_pages=0 uffd_wp=0 integrity=0 "
+               "external=stress-ng-vm-hugepage"},
     ProfileDef{"quiet", "integrity checking only: the workload holds THPs and verifies them, balancing off",
                "numa_balancing=0 thp=always thp_defrag=madvise balancing=0 move_pages=0 uffd_wp=0 mprotect=0 "
                "split_collapse=0 integrity=1"},

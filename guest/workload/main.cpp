@@ -6,6 +6,8 @@
 // for `duration` seconds while it reports to the host over the agent channel:
 // `started`, a `heartbeat` per second (vmstat and op deltas),
 // `integrity_error` per lost range, `warning`, `finished`. See PROTOCOL.md.
+// With nsw.external it runs an alternative stressor instead of the workers
+// (workload/external.h) and reports the same heartbeats.
 //
 // Exit codes: 0 ran clean, 1 integrity errors, 2 configuration error,
 // 3 internal error.
@@ -28,6 +30,7 @@
 #include "workload/agent.h"
 #include "workload/checks.h"
 #include "workload/counters.h"
+#include "workload/external.h"
 #include "workload/json.h"
 #include "workload/sys.h"
 #include "workload/topology.h"
@@ -170,6 +173,7 @@ class Workload {
   }
 
   pid_t spawn(int index) {
+    if (external()) return spawn_external(external_argv(static_cast<int>(s_.get(Knob::external)), static_cast<int>(topo_.cpus.size())));
     const pid_t pid = ::fork();
     if (pid == 0) {
       ::close(pipe_r_);
@@ -227,6 +231,8 @@ class Workload {
     last_hb_ms_ = now;
   }
 
+  bool external() const { return s_.get(Knob::external) != 0; }
+
   // The amplifier's count of delays taken; -1 on kernels without it.
   static std::int64_t read_race_widen_hits() {
     auto t = read_text("/sys/module/numasoak/parameters/race_widen_hits", 64);
@@ -262,9 +268,16 @@ class Workload {
       int st = 0;
       const pid_t pid = ::waitpid(workers_[i], &st, WNOHANG);
       if (pid != workers_[i]) continue;
+      if (external() && WIFEXITED(st) && WEXITSTATUS(st) != 127) {
+        // An external program that ends is run again (at most once per
+        // heartbeat: this runs once per heartbeat); only a failed exec is fatal.
+        ::kill(-pid, SIGKILL);  // what it left behind in its process group
+        workers_[i] = spawn(static_cast<int>(i));
+        continue;
+      }
       const std::string how = WIFSIGNALED(st) ? "was killed by signal " + std::to_string(WTERMSIG(st))
                                               : "exited with status " + std::to_string(WEXITSTATUS(st));
-      const bool give_up = ++restarts_ > kMaxRestarts;
+      const bool give_up = ++restarts_ > kMaxRestarts || (external() && WIFEXITED(st) && WEXITSTATUS(st) == 127);
       const std::string why = "worker " + std::to_string(i) + " " + how + (give_up ? "; too many, giving up" : "; restarted");
       JsonLine m;
       m.str("type", proto::type::kWarning).str("reason", why).num("uptime_ms", uptime_ms());
@@ -278,8 +291,9 @@ class Workload {
   }
 
   void stop_workers() {
+    // An external program runs in its own process group: stop all of it.
     for (pid_t pid : workers_)
-      if (pid > 0) ::kill(pid, SIGTERM);
+      if (pid > 0) ::kill(external() ? -pid : pid, SIGTERM);
     const std::int64_t deadline = uptime_ms() + 30000;  // the last verification pass, under TCG
     std::size_t left = workers_.size();
     while (left > 0 && uptime_ms() < deadline) {
@@ -296,7 +310,7 @@ class Workload {
     }
     for (auto& pid : workers_) {
       if (pid <= 0) continue;
-      ::kill(pid, SIGKILL);
+      ::kill(external() ? -pid : pid, SIGKILL);
       ::waitpid(pid, nullptr, 0);
       pid = -1;
     }
