@@ -50,6 +50,7 @@ std::string read_input(const fs::path& path, std::string_view role, std::string_
 
 struct Inputs {
   std::string busybox, workload, init;
+  std::vector<std::pair<ExtraFile, std::string>> extras;  // with their bytes
 };
 
 // The initramfs tree: /bin (busybox, applets, workload), /init, mount points
@@ -62,6 +63,11 @@ std::string pack(const Inputs& in) {
   for (std::string_view applet : kApplets) cpio.add_symlink(fmt::format("bin/{}", applet), "busybox");
   cpio.add_file("bin/numasoak-workload", in.workload, 0755);
   cpio.add_file("init", in.init, 0755);
+  for (const auto& [extra, bytes] : in.extras) {
+    const fs::path rel = fs::path(extra.guest_path).relative_path();
+    for (fs::path dir = rel.parent_path(); !dir.empty(); dir = dir.parent_path()) cpio.add_dir(dir.string());
+    cpio.add_file(rel.string(), bytes, extra.mode);
+  }
   return cpio.finish();
 }
 
@@ -93,7 +99,7 @@ bool cached_valid(const fs::path& dir, ImageArtifact& out) {
 ImageInputs ImageInputs::defaults() {
   fs::path guest_dir = NUMASOAK_GUEST_BIN_DIR;
   if (const char* env = std::getenv("NUMASOAK_GUEST_BIN_DIR"); env && *env) guest_dir = env;
-  return ImageInputs{"/bin/busybox", guest_dir / "numasoak-workload", guest_dir / "init"};
+  return ImageInputs{"/bin/busybox", guest_dir / "numasoak-workload", guest_dir / "init", {}};
 }
 
 std::string busybox_version(std::string_view binary) {
@@ -141,6 +147,11 @@ ImageArtifact build_image(const ImageInputs& inputs, const ImageProgress& progre
     throw infra_error(fmt::format("{} is not a static executable", inputs.workload.string()),
                       std::string(kWorkloadHint));
   in.init = read_input(inputs.init, "the guest init script", "it lives in guest/init of the source tree");
+  for (const auto& extra : inputs.extras) {
+    if (fs::path(extra.guest_path).relative_path().empty())
+      throw infra_error(fmt::format("extra image file {}: no path in the guest", extra.host.string()));
+    in.extras.emplace_back(extra, read_input(extra.host, "extra image file", "it is named by the bench image"));
+  }
 
   ImageArtifact art;
   art.busybox_version = busybox_version(in.busybox);
@@ -149,6 +160,8 @@ ImageArtifact build_image(const ImageInputs& inputs, const ImageProgress& progre
   std::string applets;
   for (std::string_view a : kApplets) applets += std::string(a) + "\n";
   key.add("applets", applets).add("busybox", in.busybox).add("workload", in.workload).add("init", in.init);
+  for (const auto& [extra, bytes] : in.extras)  // only when there are any: the default key stays as it was
+    key.add("extra " + extra.guest_path + " " + std::to_string(extra.mode), bytes);
   art.hash = key.hex();
 
   const fs::path images = cache_dir() / "images";
@@ -182,6 +195,11 @@ ImageArtifact build_image(const ImageInputs& inputs, const ImageProgress& progre
   manifest["inputs"] = nlohmann::json::array({input("busybox", inputs.busybox, in.busybox),
                                               input("workload", inputs.workload, in.workload),
                                               input("init", inputs.init, in.init)});
+  for (const auto& [extra, bytes] : in.extras) {
+    auto j = input("extra", extra.host, bytes);
+    j["guest_path"] = extra.guest_path;
+    manifest["inputs"].push_back(j);
+  }
 
   fs::create_directories(images, ec);
   if (ec) throw infra_error(fmt::format("cannot create {}: {}", images.string(), ec.message()));

@@ -5,10 +5,12 @@
 #pragma once
 
 #include <array>
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/bytes.h"
 
@@ -16,10 +18,21 @@ namespace numasoak::image {
 
 namespace fs = std::filesystem;
 
+// One more file in the image, at `guest_path` ("lib64/ld-linux-x86-64.so.2");
+// its parent folders are created. The bench image uses these.
+struct ExtraFile {
+  std::string guest_path;
+  fs::path host;
+  std::uint32_t mode = 0755;
+};
+
 struct ImageInputs {
   fs::path busybox;   // static busybox (Debian's busybox-static: /bin/busybox)
   fs::path workload;  // numasoak-workload, static
   fs::path init;      // guest/init
+  // Extra files (none in the default image: its cache key and bytes do not
+  // change; with extras both do).
+  std::vector<ExtraFile> extras;
 
   // /bin/busybox and the guest build folder (NUMASOAK_GUEST_BIN_DIR, or the
   // $NUMASOAK_GUEST_BIN_DIR environment variable when set).
