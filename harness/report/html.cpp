@@ -245,6 +245,21 @@ void telemetry_section(std::string& h, const Report& r) {
   h += "</table></section>\n";
 }
 
+void hosts_section(std::string& h, const Report& r) {
+  if (!r.show_hosts()) return;
+  h += "<section><h2>Hosts</h2><table><tr><th>host</th><th class=n>runs</th><th class=n>failed</th>"
+       "<th class=n>survived</th><th class=n>errors</th><th class=n>interrupted</th><th class=n>guest time</th>"
+       "<th>accel</th></tr>\n";
+  for (const auto& x : r.hosts) {
+    h += fmt::format("<tr><td><code>{}</code></td><td class=n>{}</td><td class=n>{}</td><td class=n>{}</td>"
+                     "<td class=n>{}</td><td class=n>{}</td><td class=n>{}</td><td>{}</td></tr>\n",
+                     esc(x.host), x.runs, x.failed, x.survived, x.errors, x.interrupted,
+                     x.guest_s > 0 ? esc(format_seconds(x.guest_s)) : "-", esc(x.accel.empty() ? "-" : x.accel));
+  }
+  h += "</table><p class=muted>Interrupted attempts (a host went away, the campaign was stopped) were re-run and are "
+       "not evidence; guest time counts boot and workload of every attempt.</p></section>\n";
+}
+
 void runs_table(std::string& h, const Report& r) {
   std::map<std::string, const RunResult*> by_id;
   for (const auto& res : r.results) by_id[res.run_id] = &res;
@@ -449,9 +464,11 @@ std::string render_html(const Report& r) {
 
   summary_table(h, r);
   comparisons_table(h, r);
+  h += render_intensity_section(r, colour);
   h += "<section><h2>Survival (Kaplan&ndash;Meier)</h2>\n" + render_km_svg(r.kernels, r.confidence) + "\n</section>\n";
   crashes_section(h, r);
   telemetry_section(h, r);
+  hosts_section(h, r);
   runs_table(h, r);
   if (r.campaign && !r.campaign->config.empty()) {
     h += "<section><h2>Configuration</h2><pre>" +

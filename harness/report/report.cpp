@@ -60,6 +60,26 @@ std::string wrap(const std::string& text, size_t columns) {
   return out;
 }
 
+// Aligned columns; columns first..last are numbers (right-aligned); the
+// last column is not padded.
+std::string table(const std::vector<std::vector<std::string>>& rows, size_t first, size_t last_numeric) {
+  std::vector<size_t> widths(rows[0].size(), 0);
+  for (const auto& row : rows)
+    for (size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], width(row[i]));
+  std::string out;
+  for (const auto& row : rows) {
+    std::string line;
+    for (size_t i = 0; i < row.size(); ++i) {
+      const bool numeric = i >= first && i <= last_numeric;
+      const bool last = i + 1 == row.size();
+      line += last ? row[i] : pad(row[i], widths[i], numeric);
+      if (!last) line += "  ";
+    }
+    out += line + "\n";
+  }
+  return out;
+}
+
 std::string status_line(const Report& r) {
   int planned = 0, finished = 0, running = 0;
   for (const auto& k : r.kernels) {
@@ -82,6 +102,10 @@ bool Report::any_failure() const {
   return std::any_of(kernels.begin(), kernels.end(), [](const KernelSummary& k) { return k.failed > 0; });
 }
 
+bool Report::show_hosts() const {
+  return hosts.size() > 1 || std::any_of(hosts.begin(), hosts.end(), [](const HostFigures& h) { return h.host != "local"; });
+}
+
 Report build_report(const Store& store) {
   Report r;
   std::error_code ec;
@@ -100,6 +124,7 @@ Report build_report(const Store& store) {
   r.results = store.finished_runs();
   r.runs = store.runs();
   r.failures = store.failures();
+  r.hosts = store.hosts();
   const auto counts = store.counts();
   for (const auto& rec : store.kernels()) {
     KernelSummary k = summarize_kernel(rec.name, r.results, r.confidence);
@@ -146,18 +171,16 @@ std::string render_terminal(const Report& r) {
                                                   : "-",
                     top});
   }
-  std::vector<size_t> widths(rows[0].size(), 0);
-  for (const auto& row : rows)
-    for (size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], width(row[i]));
-  for (const auto& row : rows) {
-    std::string line;
-    for (size_t i = 0; i < row.size(); ++i) {
-      const bool numeric = i >= 2 && i <= 5;
-      const bool last = i + 1 == row.size();
-      line += last ? row[i] : pad(row[i], widths[i], numeric);
-      if (!last) line += "  ";
+  out += table(rows, 2, 5);
+  if (r.show_hosts()) {
+    std::vector<std::vector<std::string>> hosts = {
+        {"host", "runs", "failed", "survived", "errors", "interrupted", "guest time", "accel"}};
+    for (const auto& h : r.hosts) {
+      hosts.push_back({terminal_safe(h.host.empty() ? "-" : h.host), std::to_string(h.runs), std::to_string(h.failed),
+                       std::to_string(h.survived), std::to_string(h.errors), std::to_string(h.interrupted),
+                       h.guest_s > 0 ? format_seconds(h.guest_s) : "-", h.accel.empty() ? "-" : terminal_safe(h.accel)});
     }
-    out += line + "\n";
+    out += "\n" + table(hosts, 1, 5);
   }
   out += "\n" + wrap(terminal_safe(r.verdict.text), 100);
   return out;
@@ -234,6 +257,17 @@ json render_json(const Report& r) {
       cj["intensity"] = nullptr;
     }
     j["comparisons"].push_back(std::move(cj));
+  }
+  j["hosts"] = json::array();
+  for (const auto& h : r.hosts) {
+    j["hosts"].push_back({{"host", h.host},
+                          {"accel", h.accel},
+                          {"runs", h.runs},
+                          {"failed", h.failed},
+                          {"survived", h.survived},
+                          {"errors", h.errors},
+                          {"interrupted", h.interrupted},
+                          {"guest_s", h.guest_s}});
   }
   j["verdict"] = r.verdict.text;
   j["any_failure"] = r.any_failure();

@@ -27,6 +27,10 @@ struct Report {
   std::vector<FailureGroup> failures;  // deduplicated crashes, with example reports
   std::vector<RunRow> runs;            // every planned run, queue order
   std::vector<RunResult> results;      // finished runs
+  std::vector<HostFigures> hosts;      // per host (libvirt URI or "local"), with interrupted attempts
+
+  // More than one host or a libvirt host: the host table is worth showing.
+  bool show_hosts() const;
 
   bool any_failure() const;  // some run failed: `numasoak report` exits 1
 };

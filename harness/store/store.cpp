@@ -91,7 +91,20 @@ CREATE TABLE failures (
 )sql";
 
 // kMigrations[i] upgrades a version i+1 database to version i+2.
-constexpr std::array<const char*, 0> kMigrations{};
+constexpr std::array<const char*, 1> kMigrations{
+    // 2: every interrupted attempt with its host, so per-host figures keep
+    // the attempts a host lost after the run was re-run elsewhere.
+    R"sql(
+CREATE TABLE interruptions (
+  run_id   TEXT NOT NULL REFERENCES runs(id),
+  host     TEXT NOT NULL DEFAULT '',
+  accel    TEXT NOT NULL DEFAULT '',
+  at       TEXT NOT NULL,
+  guest_s  REAL NOT NULL DEFAULT 0,
+  reason   TEXT NOT NULL DEFAULT ''
+);
+)sql",
+};
 
 std::string dump(const nlohmann::json& j) {
   // Guest text may hold invalid UTF-8: replace it rather than throw.
@@ -483,6 +496,14 @@ void Store::finish_run(const RunResult& r) {
         .bind(2, finished_at)
         .bind(3, r.run_id)
         .run();
+    Stmt(db, "INSERT INTO interruptions(run_id, host, accel, at, guest_s, reason) VALUES (?, ?, ?, ?, ?, ?)")
+        .bind(1, r.run_id)
+        .bind(2, r.host)
+        .bind(3, r.accel)
+        .bind(4, finished_at)
+        .bind(5, r.boot_s + r.exposure_s)
+        .bind(6, r.title)
+        .run();
     impl_->touch_campaign();
     tx.commit();
     return;
@@ -636,6 +657,33 @@ std::vector<FailureGroup> Store::failures() const {
     g.example_run_id = s.text(7);
     g.example_report = s.text(8);
     out.push_back(std::move(g));
+  }
+  return out;
+}
+
+std::vector<HostFigures> Store::hosts() const {
+  // Finished runs and interrupted attempts, one row each, grouped by host.
+  Stmt s(impl_->db,
+         "SELECT host, group_concat(DISTINCT nullif(accel, '')), sum(fin), sum(failed), sum(survived), sum(errors), "
+         "sum(intr), sum(guest_s) FROM ("
+         "  SELECT host, accel, 1 AS fin, verdict = 'failed' AS failed, verdict = 'survived' AS survived, "
+         "         verdict = 'error' AS errors, 0 AS intr, coalesce(boot_s, 0) + coalesce(exposure_s, 0) AS guest_s "
+         "  FROM runs WHERE state = 'finished' "
+         "  UNION ALL "
+         "  SELECT host, accel, 0, 0, 0, 0, 1, guest_s FROM interruptions WHERE host != ''"
+         ") GROUP BY host ORDER BY host");
+  std::vector<HostFigures> out;
+  while (s.step()) {
+    HostFigures h;
+    h.host = s.text(0);
+    h.accel = s.text(1);
+    h.runs = static_cast<int>(s.integer(2));
+    h.failed = static_cast<int>(s.integer(3));
+    h.survived = static_cast<int>(s.integer(4));
+    h.errors = static_cast<int>(s.integer(5));
+    h.interrupted = static_cast<int>(s.integer(6));
+    h.guest_s = s.real(7);
+    out.push_back(std::move(h));
   }
   return out;
 }

@@ -31,7 +31,7 @@
 
 namespace numasoak {
 
-inline constexpr int kStoreSchemaVersion = 1;
+inline constexpr int kStoreSchemaVersion = 2;
 inline constexpr const char* kStoreFileName = "numasoak.db";
 inline constexpr const char* kStoreLockName = "numasoak.lock";
 
@@ -87,6 +87,21 @@ struct KernelCounts {
   int survived = 0;
   int errors = 0;
   double exposure_s = 0;      // workload seconds of failed + survived runs
+};
+
+// One host's share of the campaign: a libvirt URI, or "local" for direct
+// QEMU. Interrupted attempts (the host went away, Ctrl-C) are kept per host
+// although their run is re-run elsewhere: they are counted here, never as
+// evidence.
+struct HostFigures {
+  std::string host;
+  std::string accel;          // "tcg", "kvm", or "kvm,tcg" when both were used there
+  int runs = 0;               // finished runs (failed + survived + errors)
+  int failed = 0;
+  int survived = 0;
+  int errors = 0;
+  int interrupted = 0;        // attempts that ended interrupted there
+  double guest_s = 0;         // boot + workload seconds of every attempt there
 };
 
 // One distinct crash (kernel + kind + title), counted over finished runs.
@@ -162,6 +177,7 @@ class Store {
   std::vector<KernelCounts> counts() const;       // per kernel, campaign order
   std::vector<RunResult> finished_runs() const;   // kernel order, then sequence
   std::vector<FailureGroup> failures() const;     // per kernel order, most frequent first
+  std::vector<HostFigures> hosts() const;         // per host, by name
 
   // A consistent view for a series of reads: while a Snapshot lives, reads
   // on this Store see the database as it was when the snapshot began, even

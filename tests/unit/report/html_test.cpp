@@ -128,6 +128,63 @@ TEST_F(ReportTest, SampleCampaignSummaryAndTerminal) {
   EXPECT_FALSE(contains(lower(html), "http://")) << "no external assets";
 }
 
+TEST_F(ReportTest, PerHostFiguresWithInterruptedAttempts) {
+  const std::string ssh = "qemu+ssh://root@127.0.0.1:2222/system?keyfile=/k&no_verify=1";
+  {
+    Store s = Store::open(dir_);
+    s.set_campaign("hosts", "", nlohmann::json::object());
+    s.plan_runs({"6.1", "6.1+backport"}, 1);
+    s.mark_running("6.1-1");
+    RunResult lost = test::survived("6.1", 1, 7);
+    lost.verdict = Verdict::kInterrupted;
+    lost.host = ssh;
+    lost.accel = "tcg";
+    lost.boot_s = 30;
+    s.finish_run(lost);
+    s.mark_running("6.1-1");
+    RunResult a = test::failed("6.1", 1, 12);
+    a.host = "qemu:///system";
+    a.accel = "tcg";
+    s.finish_run(a);
+    s.mark_running("6.1+backport-1");
+    RunResult b = test::survived("6.1+backport", 1, 60);
+    b.host = "qemu:///system";
+    b.accel = "tcg";
+    s.finish_run(b);
+  }
+  const Store store = Store::open_read_only(dir_);
+  const auto rep = report::build_report(store);
+  ASSERT_TRUE(rep.show_hosts());
+  ASSERT_EQ(rep.hosts.size(), 2u);
+  const std::string term = report::render_terminal(rep);
+  EXPECT_TRUE(contains(term, "host  ")) << term;
+  EXPECT_TRUE(contains(term, "interrupted")) << term;
+  EXPECT_TRUE(contains(term, ssh)) << term;
+  auto j = report::render_json(rep);
+  ASSERT_EQ(j["hosts"].size(), 2u);
+  if (j["hosts"][0]["host"] != ssh) std::swap(j["hosts"][0], j["hosts"][1]);
+  EXPECT_EQ(j["hosts"][0]["host"], ssh);
+  EXPECT_EQ(j["hosts"][0]["interrupted"], 1);
+  EXPECT_EQ(j["hosts"][0]["runs"], 0);
+  EXPECT_DOUBLE_EQ(j["hosts"][0]["guest_s"].get<double>(), 37);
+  EXPECT_EQ(j["hosts"][1]["runs"], 2);
+  EXPECT_EQ(j["hosts"][1]["failed"], 1);
+  EXPECT_EQ(j["hosts"][1]["accel"], "tcg");
+  const std::string html = report::render_html(rep);
+  EXPECT_TRUE(contains(html, "<h2>Hosts</h2>"));
+  EXPECT_TRUE(contains(html, "keyfile=/k&amp;no_verify=1")) << "the URI is escaped";
+}
+
+TEST_F(ReportTest, OneLocalHostShowsNoHostTable) {
+  test::make_sample_campaign(dir_);
+  const Store store = Store::open_read_only(dir_);
+  const auto rep = report::build_report(store);
+  EXPECT_FALSE(rep.show_hosts()) << "direct QEMU on this machine: nothing to compare";
+  EXPECT_FALSE(contains(report::render_terminal(rep), "interrupted  guest time"));
+  EXPECT_FALSE(contains(report::render_html(rep), "<h2>Hosts</h2>"));
+  EXPECT_TRUE(report::render_json(rep)["hosts"].is_array());
+}
+
 TEST_F(ReportTest, AbsoluteArtifactPathsBecomeRelativeLinks) {
   {
     Store s = Store::open(dir_);

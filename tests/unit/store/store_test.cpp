@@ -436,6 +436,82 @@ TEST_F(StoreTest, NewerSchemaIsRefused) {
   }
 }
 
+TEST_F(StoreTest, PerHostFiguresKeepInterruptedAttempts) {
+  Store s = Store::open(dir_);
+  s.plan_runs({"6.1", "6.1+backport"}, 2);
+  // 6.1-1 is lost on the ssh host (re-queued), then runs on the local one.
+  s.mark_running("6.1-1", "2025-01-01T00:00:00Z");
+  RunResult lost;
+  lost.run_id = "6.1-1";
+  lost.kernel = "6.1";
+  lost.host = "qemu+ssh://root@127.0.0.1:2222/system";
+  lost.accel = "tcg";
+  lost.verdict = Verdict::kInterrupted;
+  lost.kind = "interrupted";
+  lost.title = "host-gone: libvirt host went away";
+  lost.boot_s = 20;
+  lost.exposure_s = 5;
+  s.finish_run(lost);
+  EXPECT_EQ(s.next_queued()->run_id, "6.1-1") << "re-queued";
+  s.mark_running("6.1-1", "2025-01-01T00:01:00Z");
+  RunResult a = failed_run("6.1", 1, 14.0);
+  a.host = "qemu:///system";
+  s.finish_run(a);
+  s.mark_running("6.1+backport-1", "2025-01-01T00:02:00Z");
+  RunResult b = survived_run("6.1+backport", 1, 60);
+  b.host = "qemu:///system";
+  b.accel = "kvm";
+  b.boot_s = 10;
+  s.finish_run(b);
+
+  auto hosts = s.hosts();
+  ASSERT_EQ(hosts.size(), 2u);
+  if (hosts[0].host != lost.host) std::swap(hosts[0], hosts[1]);
+  EXPECT_EQ(hosts[0].host, lost.host);
+  EXPECT_EQ(hosts[0].runs, 0);
+  EXPECT_EQ(hosts[0].interrupted, 1);
+  EXPECT_DOUBLE_EQ(hosts[0].guest_s, 25);
+  EXPECT_EQ(hosts[0].accel, "tcg");
+  EXPECT_EQ(hosts[1].host, "qemu:///system");
+  EXPECT_EQ(hosts[1].runs, 2);
+  EXPECT_EQ(hosts[1].failed, 1);
+  EXPECT_EQ(hosts[1].survived, 1);
+  EXPECT_EQ(hosts[1].errors, 0);
+  EXPECT_EQ(hosts[1].interrupted, 0);
+  EXPECT_DOUBLE_EQ(hosts[1].guest_s, 2.5 + 14 + 10 + 60);
+  EXPECT_NE(hosts[1].accel.find("tcg"), std::string::npos) << hosts[1].accel;
+  EXPECT_NE(hosts[1].accel.find("kvm"), std::string::npos) << hosts[1].accel;
+  // The kernel counts do not see the lost attempt.
+  EXPECT_EQ(s.counts()[0].finished, 1);
+  EXPECT_EQ(s.counts()[0].failed, 1);
+}
+
+TEST_F(StoreTest, VersionOneDatabaseIsUpgraded) {
+  {
+    Store s = Store::open(dir_);
+    s.plan_runs({"6.1"}, 1);
+  }
+  // Take it back to version 1 as an older numasoak left it.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_ / kStoreFileName).c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "DROP TABLE interruptions; DELETE FROM schema_version WHERE version > 1", nullptr, nullptr,
+                         nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  EXPECT_THROW(Store::open_read_only(dir_), Error) << "a reader asks for one resume first";
+  Store s = Store::open(dir_);
+  EXPECT_EQ(s.runs().size(), 1u) << "nothing lost";
+  s.mark_running("6.1-1");
+  RunResult r;
+  r.run_id = "6.1-1";
+  r.kernel = "6.1";
+  r.host = "qemu:///system";
+  r.verdict = Verdict::kInterrupted;
+  s.finish_run(r);
+  ASSERT_EQ(s.hosts().size(), 1u);
+  EXPECT_EQ(s.hosts()[0].interrupted, 1);
+}
+
 TEST_F(StoreTest, ForeignFileIsRefused) {
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open((dir_ / kStoreFileName).c_str(), &db), SQLITE_OK);
