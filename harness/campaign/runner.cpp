@@ -119,7 +119,12 @@ void CampaignRunner::start_run(const RunRow& row) {
   plan.on_failure = campaign_.on_failure;
   plan.accel = accel_;
   plan.out_dir = campaign_.output_dir / "runs" / sanitize_filename(row.run_id);
-  if (pool_) plan.host = pool_->next_host(plan.topology, plan.kernel_image);
+  if (pool_) {
+    // Each libvirt host decided KVM or TCG for itself: record what this
+    // guest gets there, not what the campaign asked for.
+    plan.host = pool_->next_host(plan.topology, plan.kernel_image);
+    plan.accel = pool_->accel_on(plan.host, accel_);
+  }
 
   try {
     store_.mark_running(row.run_id, utc_now_iso8601());

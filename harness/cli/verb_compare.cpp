@@ -78,6 +78,7 @@ ExitCode compare_verb(const CompareArgs& a, const Globals& g) {
   std::unique_ptr<vm::LibvirtPool> pool;
   vm::Backend* backend = &qemu;
   vm::AccelDecision accel;
+  std::string accel_text;  // for the log: "tcg", or per libvirt host
   if (c.backend.kind == BackendKind::kLibvirt) {
     std::vector<vm::LibvirtHostSpec> hosts;
     for (const auto& h : c.backend.hosts) hosts.push_back({h.uri, h.capacity, h.labels});
@@ -94,16 +95,21 @@ ExitCode compare_verb(const CompareArgs& a, const Globals& g) {
     while (!decisions && io.run_one() > 0) {
     }
     io.restart();
+    // Guests ask for KVM unless the campaign says tcg; each host gives
+    // what its own probe found (LibvirtPool::accel_on), and runs record that.
     accel.accel = c.accel == Accel::kTcg ? vm::Accel::kTcg : vm::Accel::kKvm;
+    accel_text.clear();
     if (decisions) {
       for (const auto& [uri, d] : *decisions) {
         if (!d.warning.empty()) spdlog::warn("{}: {}", uri, d.warning);
+        accel_text += fmt::format("{}{} {}", accel_text.empty() ? "" : ", ", vm::to_string(pool->accel_on(uri, accel.accel)), uri);
       }
     }
     backend = pool.get();
     spdlog::info("libvirt hosts: {}", pool->describe());
   } else {
     accel = decide_accel(io, qemu, c.accel, kernels.begin()->second.bzimage, img.path);
+    accel_text = vm::to_string(accel.accel);
   }
 
   const int added = store.plan_runs(c.kernel_names, c.runs_per_kernel);
@@ -114,7 +120,7 @@ ExitCode compare_verb(const CompareArgs& a, const Globals& g) {
   }
   if (finished > 0) spdlog::info("resuming campaign {}: {} of {} runs already finished", c.name, finished, planned);
   else if (added > 0) spdlog::info("campaign {}: {} runs planned ({} accel), results in {}", c.name, planned,
-                                   vm::to_string(accel.accel), c.output_dir.string());
+                                   accel_text, c.output_dir.string());
 
   CampaignRunner runner(io, c, store, *backend, kernels, img, accel.accel);
   if (pool) runner.use_pool(pool.get());

@@ -49,6 +49,7 @@ const LibvirtHostInfo& LibvirtBackend::info() const { return conn_->info(); }
 const std::string& LibvirtBackend::uri() const { return conn_->uri(); }
 std::string LibvirtBackend::name() const { return conn_->uri(); }
 int LibvirtBackend::running() const { return conn_->running(); }
+Accel LibvirtBackend::accel_for(Accel requested) const { return conn_->use_kvm(requested) ? Accel::kKvm : Accel::kTcg; }
 int LibvirtBackend::uploads() const { return conn_->volumes().uploads_done(); }
 int LibvirtBackend::reuses() const { return conn_->volumes().reused(); }
 

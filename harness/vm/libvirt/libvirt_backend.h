@@ -109,6 +109,10 @@ class LibvirtBackend : public Backend {
   void probe_kvm(const std::filesystem::path& kernel, const std::filesystem::path& initrd,
                  std::chrono::milliseconds timeout, std::function<void(AccelDecision)> done);
 
+  // The accelerator a guest asking for `requested` gets here now (domain
+  // type 'kvm' or 'qemu'): what the run records as its accel.
+  Accel accel_for(Accel requested) const;
+
   // Guests of this backend not yet ended.
   int running() const;
   // Volumes uploaded / reused since construction.

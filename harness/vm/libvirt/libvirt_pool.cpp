@@ -236,6 +236,13 @@ std::string LibvirtPool::next_host(const Topology& t, const std::filesystem::pat
   return idx < 0 ? "" : state_->hosts[static_cast<size_t>(idx)].spec.uri;
 }
 
+Accel LibvirtPool::accel_on(const std::string& uri, Accel requested) const {
+  for (const auto& h : state_->hosts) {
+    if (h.spec.uri == uri) return h.backend->accel_for(requested);
+  }
+  return requested;
+}
+
 std::string LibvirtPool::host_of(const std::string& guest_name) const {
   auto it = state_->placed.find(guest_name);
   return it == state_->placed.end() ? "" : it->second;

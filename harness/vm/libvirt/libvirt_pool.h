@@ -87,6 +87,9 @@ class LibvirtPool : public Backend {
   // The host start() would pick for this guest right now ("" = none has
   // room): set RunPlan::host from it just before Run::start().
   std::string next_host(const Topology& t, const std::filesystem::path& kernel) const;
+  // The accelerator a guest asking for `requested` gets on host `uri` (set
+  // RunPlan::accel from it with RunPlan::host); `requested` for an unknown URI.
+  Accel accel_on(const std::string& uri, Accel requested) const;
   // Where a guest was placed ("" if unknown): RunPlan::host / RunResult::host.
   std::string host_of(const std::string& guest_name) const;
   std::vector<LibvirtHostCounters> counters() const;
