@@ -13,11 +13,12 @@ std::vector<std::string> external_argv(int external, int cpus) {
   switch (external) {
     case 1:  // its three tests (the THP one is private_anon_thp), 60 s each; re-run when it ends
       return {kSelftestMigrationPath};
+    // No --timeout: stress-ng's default is a day (0 means a 0 s run in 0.15);
+    // the workload stops it at the end of its duration.
     case 2:  // NUMA migration stressors: mbind, migrate_pages, move_pages of their own pages
-      return {kStressNgPath, "--numa", n, "--timeout", "0", "--temp-path", "/tmp", "--metrics-brief"};
+      return {kStressNgPath, "--numa", n, "--temp-path", "/tmp", "--metrics-brief"};
     case 3:  // anonymous memory exercisers with MADV_HUGEPAGE (THPs for NUMA balancing to move)
-      return {kStressNgPath, "--vm", n, "--vm-madvise", "hugepage", "--timeout", "0", "--temp-path", "/tmp",
-              "--metrics-brief"};
+      return {kStressNgPath, "--vm", n, "--vm-madvise", "hugepage", "--temp-path", "/tmp", "--metrics-brief"};
     default:
       return {};
   }

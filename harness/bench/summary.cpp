@@ -31,6 +31,14 @@ std::string median_cell(const CellSummary& c) {
   return fmt::format("> {:.0f}s", c.exposure_s / static_cast<double>(std::max<std::size_t>(c.runs, 1)));
 }
 
+// "245/h [6.2, 1368]", "< 719/h": the table's column.
+std::string short_rate(const stats::RateEstimate& r) {
+  if (!r.has_exposure()) return "no exposure";
+  auto n = [](double v) { return v < 10 ? fmt::format("{:.2g}", v) : fmt::format("{:.0f}", v); };
+  if (r.upper_bound_only) return fmt::format("< {}/h", n(r.upper));
+  return fmt::format("{}/h [{}, {}]", n(r.rate), n(r.lower), n(r.upper));
+}
+
 nlohmann::json opt(std::optional<double> v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); }
 
 nlohmann::json rate_json(const stats::RateEstimate& r) {
@@ -41,7 +49,7 @@ nlohmann::json rate_json(const stats::RateEstimate& r) {
 
 nlohmann::json cell_json(const CellSummary& c) {
   nlohmann::json j = {{"row", c.row.name}, {"profile", c.row.profile}, {"alternative", c.row.alternative},
-                      {"amplify_us", c.amplify_us}, {"runs", c.runs}, {"failures", c.failures}, {"errors", c.errors},
+                      {"amplify_us", c.amplify_us}, {"runs", c.runs}, {"failures", c.failures}, {"errors", c.errors}, {"idle", c.idle},
                       {"error_kinds", c.error_kinds}, {"median_ttf_s", opt(c.median_s)},
                       {"median_ttf_lower_s", opt(c.median_lower_s)}, {"median_ttf_upper_s", opt(c.median_upper_s)},
                       {"min_ttf_s", opt(c.min_ttf_s)}, {"max_ttf_s", opt(c.max_ttf_s)}, {"exposure_s", c.exposure_s},
@@ -58,7 +66,11 @@ CellSummary summarize_cell(const BenchRow& row, int amplify_us, std::span<const 
   std::vector<stats::RunOutcome> outcomes;
   std::map<std::string, std::vector<double>> rates;
   for (const auto& r : runs) {
-    if (r.verdict == Verdict::kFailed || r.verdict == Verdict::kSurvived) {
+    // A run that went its whole budget without a race event did not find the
+    // bug either: for time to failure it is a survival, shown as idle.
+    const bool idle = r.verdict == Verdict::kError && r.kind == kinds::kNoRaceEvents;
+    if (idle) ++c.idle;
+    if (r.verdict == Verdict::kFailed || r.verdict == Verdict::kSurvived || idle) {
       const bool failed = r.verdict == Verdict::kFailed;
       const double t = failed ? r.time_to_failure_s.value_or(0) : r.exposure_s;
       outcomes.push_back({Duration(static_cast<Duration::rep>(std::llround(t * 1000))), failed});
@@ -101,8 +113,9 @@ Headline make_headline(const std::vector<CellSummary>& cells, const std::optiona
   const CellSummary* bad = nullptr;
   const CellSummary* best_alt = nullptr;   // fastest alternative (selftest, stress-ng)
   const CellSummary* fastest = nullptr;    // fastest row of all
+  // b has a median and it is below a's (or a has none).
   auto faster = [](const CellSummary* a, const CellSummary& b) {
-    if (!b.median_s) return a == nullptr ? false : false;
+    if (!b.median_s) return false;
     return a == nullptr || !a->median_s || *b.median_s < *a->median_s;
   };
   for (const auto& c : cells) {
@@ -155,22 +168,24 @@ Headline make_headline(const std::vector<CellSummary>& cells, const std::optiona
 std::string table(const BenchReport& r) {
   std::string out;
   out += fmt::format("numasoak bench{} — {}\n\n", r.quick ? " --quick (proves the bench works; figures mean nothing)" : "", r.machine);
-  out += "Time to failure, 6.1 unpatched, 2 nodes x 1 vCPU (interleaved runs)\n";
-  out += fmt::format("{:<24} {:>5} {:>6} {:>20} {:>15} {:>18} {:>8} {:>8} {:>8} {:>8} {:>8}\n", "row", "amp", "fail",
+  out += fmt::format("Time to failure, {} (runs interleaved)\n", r.guest);
+  out += fmt::format("{:<24} {:>5} {:>9} {:>20} {:>13} {:>26} {:>8} {:>8} {:>8} {:>8} {:>8}\n", "row", "amp", "fail",
                      "median TTF [95%]", "spread", "failures/h", "hugePTE", "THPmig", "hint", "uffd-wp", "race");
   auto line = [&](const CellSummary& c) {
     std::string fail = fmt::format("{}/{}", c.failures, c.runs);
     if (c.errors) fail += fmt::format("+{}e", c.errors);
+    if (c.idle) fail += fmt::format(" {}i", c.idle);
     const std::string spread = c.min_ttf_s ? fmt::format("{}-{}", secs(c.min_ttf_s), secs(c.max_ttf_s)) : "-";
-    out += fmt::format("{:<24} {:>5} {:>6} {:>20} {:>15} {:>18} {:>8} {:>8} {:>8} {:>8} {:>8}\n", c.row.name,
+    out += fmt::format("{:<24} {:>5} {:>9} {:>20} {:>13} {:>26} {:>8} {:>8} {:>8} {:>8} {:>8}\n", c.row.name,
                        c.amplify_us == 0 ? std::string("off") : std::to_string(c.amplify_us), fail, median_cell(c),
-                       spread, stats::format_rate(c.per_hour).substr(0, 18), rate_cell(c, "numa_huge_pte_updates"),
+                       spread, short_rate(c.per_hour), rate_cell(c, "numa_huge_pte_updates"),
                        rate_cell(c, "thp_migration_success"), rate_cell(c, "numa_hint_faults"),
                        rate_cell(c, "uffd_wp_ioctls"), rate_cell(c, "race_events"));
   };
   for (const auto& c : r.cells) line(c);
   if (r.natural) line(*r.natural);
-  out += "(rates: median events/s per run from the agent telemetry; +Ne = runs with no evidence:";
+  out += "(rates: median events/s per run from the agent telemetry; Ni = runs that survived with no race event;"
+         " +Ne = runs with no evidence:";
   std::vector<std::string> kinds;
   for (const auto& c : r.cells)
     for (const auto& k : c.error_kinds)
@@ -194,6 +209,7 @@ void to_json(nlohmann::json& j, const BenchReport& r) {
   j = nlohmann::json::object();
   j["format"] = "numasoak-bench/1";
   j["machine"] = r.machine;
+  j["guest"] = r.guest;
   j["started_at"] = r.started_at;
   j["finished_at"] = r.finished_at;
   j["quick"] = r.quick;

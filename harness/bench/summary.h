@@ -28,7 +28,8 @@ struct CellSummary {
   int amplify_us = 0;
   std::size_t runs = 0;      // runs with evidence (failed or survived)
   std::size_t failures = 0;
-  std::size_t errors = 0;    // no evidence either way (boot failure, no race events, ...)
+  std::size_t errors = 0;    // no evidence either way (boot failure, the guest refused its setup, ...)
+  std::size_t idle = 0;      // ran the budget without failing but exercised no race event (counted as survived)
   std::vector<std::string> error_kinds;  // distinct, in order seen
   std::optional<double> median_s, median_lower_s, median_upper_s;  // KM median TTF; nullopt = not reached
   std::optional<double> min_ttf_s, max_ttf_s;                      // spread of the failure times
@@ -67,6 +68,7 @@ struct Headline {
 
 struct BenchReport {
   std::string machine;   // "2 cores (model), TCG, load 2.9 at start"
+  std::string guest;     // "2 nodes, 2 vCPUs, 2 GiB" and the kernel
   std::string started_at, finished_at;
   bool quick = false;
   std::vector<CellSummary> cells;

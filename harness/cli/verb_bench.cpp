@@ -113,6 +113,8 @@ class BenchVerb {
     backend_ = &backend;
 
     prepare_costs();
+    report_.guest = fmt::format("kernel 6.1 ({}, unpatched, amplifier built in), {}, bench image", kernel_.release,
+                                campaign_.topology.describe());
     save();
     if (!interrupted_) boot_phase();
     if (!interrupted_) detection_phase();

@@ -35,6 +35,7 @@ RunResult error(const std::string& kind) {
   RunResult r;
   r.verdict = Verdict::kError;
   r.kind = kind;
+  r.exposure_s = kind == "no-race-events" ? 60 : 0;
   return r;
 }
 
@@ -97,6 +98,15 @@ TEST(BenchSummary, MedianSpreadRatesAndErrors) {
   EXPECT_DOUBLE_EQ(c.exposure_s, 120.0);
   EXPECT_DOUBLE_EQ(c.rates.at("race_events"), 150.0);  // median of 100, 300, 200, 10
   EXPECT_NEAR(c.per_hour.rate, 3.0 / (120.0 / 3600.0), 1e-9);
+}
+
+TEST(BenchSummary, AnIdleRunIsASurvivalNotAnError) {
+  const auto c = summarize_cell({"x", "x", true}, 200, std::vector<RunResult>{error("no-race-events"), error("config")});
+  EXPECT_EQ(c.runs, 1u);
+  EXPECT_EQ(c.idle, 1u);
+  EXPECT_EQ(c.errors, 1u);
+  ASSERT_EQ(c.error_kinds.size(), 1u);
+  EXPECT_EQ(c.error_kinds[0], "config");
 }
 
 TEST(BenchSummary, NoFailuresGivesAnUpperBoundAndNoMedian) {
