@@ -8,6 +8,7 @@
 #include <cmath>
 #include <set>
 
+#include "report/intensity_chart.h"
 #include "report/report.h"
 #include "report/text.h"
 
@@ -456,10 +457,7 @@ std::string render_html(const Report& r) {
   for (const auto& k : r.kernels) h += "<p>" + esc(describe_kernel(k)) + "</p>";
   for (const auto& c : r.verdict.comparisons) h += "<p><b>" + esc(c.sentence) + "</b></p>";
   if (r.kernels.size() == 1) h += "<p>Only one kernel: there is nothing to compare it with.</p>";
-  if (r.campaign && r.campaign->status == CampaignStatus::kDecided) {
-    h += "<p class=muted>The campaign stopped as soon as its sequential rule decided; the p-values assume a fixed "
-         "number of runs and are only indicative.</p>";
-  }
+  if (!r.verdict.campaign_end.empty()) h += "<p class=muted>" + esc(r.verdict.campaign_end) + "</p>";
   h += "</section>\n";
 
   summary_table(h, r);

@@ -140,10 +140,17 @@ Report build_report(const Store& store) {
     r.kernels.push_back(std::move(k));
   }
   r.verdict = compose_verdict(r.kernels, r.confidence);
-  if (r.campaign && r.campaign->status == CampaignStatus::kDecided && !r.kernels.empty()) {
-    r.verdict.text +=
-        " (The campaign stopped as soon as its sequential rule decided; the p-values above assume a fixed number of "
-        "runs and are only indicative.)";
+  if (r.campaign && !r.kernels.empty()) {
+    int planned = 0, finished = 0;
+    for (const auto& k : r.kernels) {
+      planned += k.planned;
+      finished += k.finished;
+    }
+    const auto stop = r.campaign->config.is_object() ? r.campaign->config.find("stop") : r.campaign->config.end();
+    const bool decisive = stop != r.campaign->config.end() && *stop == "decisive";
+    r.verdict.campaign_end =
+        describe_campaign_end(to_string(r.campaign->status), r.campaign->stop_reason, decisive, finished, planned);
+    if (!r.verdict.campaign_end.empty()) r.verdict.text += " " + r.verdict.campaign_end;
   }
   return r;
 }

@@ -81,6 +81,8 @@ KernelSummary summarize_kernel(const std::string& name, std::span<const RunResul
   k.name = name;
   std::map<std::pair<std::string, std::string>, int> titles, errors;
   std::map<std::string, double> weighted, weight;
+  double race_events = 0;
+  bool every_run_counted = true;
   for (const auto& r : runs) {
     if (r.kernel != name || r.verdict == Verdict::kInterrupted) continue;
     if (k.release.empty()) k.release = r.kernel_release;
@@ -98,6 +100,12 @@ KernelSummary summarize_kernel(const std::string& name, std::span<const RunResul
       ++titles[{r.kind, r.title}];
     } else {
       ++k.survived;
+    }
+    const auto events = r.event_totals.find("race_events");
+    if (events != r.event_totals.end() && std::isfinite(events->second) && events->second >= 0) {
+      race_events += events->second;
+    } else {
+      every_run_counted = false;
     }
     for (const auto& [key, rate] : r.rates) {
       if (!std::isfinite(rate)) continue;
@@ -118,9 +126,12 @@ KernelSummary summarize_kernel(const std::string& name, std::span<const RunResul
   k.titles = count_titles(titles);
   k.error_titles = count_titles(errors);
 
-  const auto s = stats::summarize_runs(k.outcomes, confidence);
+  const bool counted = every_run_counted && !k.outcomes.empty();
+  if (counted) k.race_events = race_events;
+  const auto s = stats::summarize_runs(k.outcomes, confidence, k.race_events);
   k.exposure_s = seconds(s.exposure);
   k.rate = s.rate;
+  k.rate_per_million_events = s.rate_per_million_events;
   if (s.median) k.median_ttf_s = seconds(*s.median);
   if (s.median_lower) k.median_lower_s = seconds(*s.median_lower);
   if (s.median_upper) k.median_upper_s = seconds(*s.median_upper);
@@ -157,6 +168,25 @@ std::string describe_kernel(const KernelSummary& k) {
                        why && !why->kind.empty() ? fmt::format(" ({})", why->kind) : "");
   }
   return out + ".";
+}
+
+std::string describe_campaign_end(const std::string& status, const std::string& stop_reason, bool decisive,
+                                  int finished, int planned) {
+  const std::string runs = fmt::format("{} of {} planned runs", finished, planned);
+  const std::string why = stop_reason.empty() ? "" : fmt::format(" ({})", stop_reason);
+  if (status == "decided") {
+    return fmt::format("The campaign stopped after {}: its sequential rule decided{}; the p-values above assume a fixed "
+                       "number of runs and are only indicative.",
+                       runs, why);
+  }
+  if (status == "stopped") {
+    return fmt::format("The campaign stopped after {}{}{}.", runs, why,
+                       decisive ? ", before its sequential rule decided" : "");
+  }
+  if (status == "finished" && decisive) {
+    return fmt::format("The campaign ran all {} planned runs without its sequential rule deciding.", planned);
+  }
+  return {};
 }
 
 VerdictText compose_verdict(std::span<const KernelSummary> kernels, double confidence) {
@@ -241,6 +271,22 @@ VerdictText compose_verdict(std::span<const KernelSummary> kernels, double confi
             break;
           }
         }
+      }
+    }
+
+    // The same question with exposure counted in race-relevant events: a
+    // build that ran the race less often had fewer chances to fail.
+    if (a.race_events && b.race_events && a.rate_per_million_events && b.rate_per_million_events &&
+        (a.failed > 0 || b.failed > 0)) {
+      c.event_rates = stats::compare_rates({static_cast<std::uint64_t>(a.failed), *a.race_events / 1e6},
+                                           {static_cast<std::uint64_t>(b.failed), *b.race_events / 1e6}, confidence);
+      s += fmt::format(" Per million race-relevant events: {} {}, {} {} ({}).", a.name,
+                       format_rate_short(*a.rate_per_million_events), b.name,
+                       format_rate_short(*b.rate_per_million_events), format_p(c.event_rates->p_two_sided));
+      if (c.event_rates->informative && c.event_rates->significant() != c.rates.significant()) {
+        s += c.event_rates->significant()
+                 ? " Counted per event the difference is significant, counted per hour it is not."
+                 : " Counted per event the difference is not significant: per hour alone overstates it.";
       }
     }
 

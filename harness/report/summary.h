@@ -50,6 +50,12 @@ struct KernelSummary {
   std::vector<TitleCount> error_titles;     // why runs were errors, most frequent first
   std::map<std::string, double> event_rates;  // telemetry: exposure-weighted mean events/s
   std::map<std::string, std::vector<double>> run_rates;  // telemetry: each evidence run's events/s
+  // Exposure in race-relevant events (telemetry "race_events": huge-PMD NUMA
+  // updates + THP migrations + uffd-wp operations) of the evidence runs, and
+  // the failure rate per million of them. Set only when every evidence run
+  // reported the count: a partial sum would make the rate look worse.
+  std::optional<double> race_events;
+  std::optional<stats::RateEstimate> rate_per_million_events;
 
   int evidence_runs() const { return failed + survived; }
   const TitleCount* top_title() const { return titles.empty() ? nullptr : &titles.front(); }
@@ -76,6 +82,10 @@ struct Comparison {
   std::string other;
   Finding finding = Finding::kNoEvidence;
   stats::RateComparison rates;  // a = baseline, b = other, failures per second of exposure
+  // The same test with exposure in millions of race-relevant events, when
+  // both kernels have the count: a fix that was merely exercised less shows
+  // here as a smaller difference.
+  std::optional<stats::RateComparison> event_rates;
   std::optional<stats::LogRankTest> log_rank;       // a = baseline
   std::optional<stats::IntensityParity> intensity;  // a = baseline; on `intensity_event`
   std::string intensity_event;                      // the telemetry rate compared
@@ -85,6 +95,7 @@ struct Comparison {
 struct VerdictText {
   std::vector<Comparison> comparisons;  // one per kernel after the first
   std::string text;                     // the whole verdict paragraph
+  std::string campaign_end;             // describe_campaign_end(), also the end of `text`; may be empty
 };
 
 // The verdict for a campaign's kernels in campaign order; the first is the
@@ -95,6 +106,16 @@ VerdictText compose_verdict(std::span<const KernelSummary> kernels, double confi
 
 // The clause about one kernel alone ("6.1 (6.1.192): 10/10 runs failed ...").
 std::string describe_kernel(const KernelSummary& k);
+
+// How a campaign ended, for the verdict: which rule stopped it and after how
+// many runs. `status` is the store's campaign status ("finished", "decided",
+// "stopped", "running"), `decisive` whether the campaign had stop =
+// "decisive". E.g. "The campaign stopped after 16 of 40 planned runs: its
+// sequential rule decided (...); the p-values above assume a fixed number of
+// runs and are only indicative." Empty for a campaign that simply ran its
+// planned runs with stop = "fixed".
+std::string describe_campaign_end(const std::string& status, const std::string& stop_reason, bool decisive,
+                                  int finished, int planned);
 
 // Telemetry rates that measure how often the race was exercised, best first;
 // compose_verdict compares the first one both kernels have.
