@@ -144,12 +144,7 @@ TEST(LibvirtPool, SshHostGoesAwayMidRunAndComesBackWithBackoff) {
   EXPECT_FALSE(contains(active_domains(), name_b));
   RecordProperty("seconds", std::to_string(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()));
   // The one-off initramfs volume goes (the shared kernel volumes stay).
-  virConnectPtr c = virConnectOpen("qemu:///system");
-  if (virStorageVolPtr v = virStorageVolLookupByPath(c, volume.c_str())) {
-    EXPECT_EQ(virStorageVolDelete(v, 0), 0);
-    virStorageVolFree(v);
-  }
-  virConnectClose(c);
+  EXPECT_TRUE(delete_volume(volume));
   std::error_code ec;
   fs::remove_all(tmp, ec);
 }

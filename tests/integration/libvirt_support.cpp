@@ -50,6 +50,19 @@ std::vector<std::string> active_domains(const std::string& prefix) {
   return out;
 }
 
+bool delete_volume(const std::string& path) {
+  virConnectPtr c = virConnectOpen("qemu:///system");
+  if (!c) return false;
+  bool ok = false;
+  if (virStorageVolPtr v = virStorageVolLookupByPath(c, path.c_str())) {
+    ok = virStorageVolDelete(v, 0) == 0;
+    virStorageVolFree(v);
+  }
+  virResetLastError();
+  virConnectClose(c);
+  return ok;
+}
+
 bool run_until(asio::io_context& io, const std::function<bool()>& done, std::chrono::milliseconds limit) {
   if (done()) return true;
   asio::steady_timer timer(io);

@@ -1,5 +1,6 @@
 #include "vm/libvirt/volumes.h"
 
+#include <atomic>
 #include <boost/asio/post.hpp>
 #include <fmt/format.h>
 #include <fstream>
@@ -196,7 +197,7 @@ void VolumeStore::open(virConnectPtr conn, const std::string& pool_name, const s
   // Temporary volumes of uploads from this machine whose process is gone.
   virStorageVolPtr* vols = nullptr;
   const int n = virStoragePoolListAllVolumes(pool_, &vols, 0);
-  static const std::regex kPart(R"(\.part-([0-9a-f]+)-([0-9]+)-([0-9]+)$)");
+  static const std::regex kPart(R"(\.part-([0-9a-f]+)-([0-9]+)-([0-9]+)(?:-[0-9]+)?$)");
   for (int i = 0; i < n; ++i) {
     const char* name = virStorageVolGetName(vols[i]);
     std::cmatch m;
@@ -293,7 +294,11 @@ void VolumeStore::ensure(const std::filesystem::path& file, const std::string& v
   up->store = this;
   up->volume = volume;
   up->size = size;
-  up->part_name = fmt::format("{}.part-{}-{}-{}", volume, machine_tag(), ::getpid(), process_start_time(::getpid()));
+  // Unique per upload, also between two connections of this process to the
+  // same daemon (two URIs for one host): the last number tells them apart.
+  static std::atomic<unsigned> uploads_started{0};
+  up->part_name = fmt::format("{}.part-{}-{}-{}-{}", volume, machine_tag(), ::getpid(), process_start_time(::getpid()),
+                              ++uploads_started);
   up->in.open(file, std::ios::binary);
   if (!up->in) return fail_later(fmt::format("cannot read {}", file.string()));
   up->part = virStorageVolCreateXML(pool_, volume_xml(up->part_name, size).c_str(), 0);

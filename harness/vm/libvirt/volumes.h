@@ -4,9 +4,10 @@
 // A dir pool "numasoak" (/var/lib/libvirt/numasoak, created and started if
 // absent) holds one volume per artifact, named by content: "<sha256>.<role>".
 // A volume is uploaded once (virStorageVolUpload on a non-blocking stream
-// driven by the event loop) into a temporary "....part-<machine>-<pid>-<start>"
-// volume and then cloned to its final name, so a half-finished upload is
-// never mistaken for a complete one; later runs reuse it. Concurrent
+// driven by the event loop) into a temporary volume
+// "....part-<machine>-<pid>-<start>-<n>" (n: per upload of this process) and
+// then cloned to its final name, so a half-finished upload is never mistaken
+// for a complete one; later runs reuse it. Concurrent
 // requests for the same volume share one upload. Internal to vm/libvirt.
 #pragma once
 
