@@ -1,6 +1,8 @@
 #include "run/run.h"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 
 #include <boost/asio/post.hpp>
 #include <fmt/format.h>
@@ -48,8 +50,8 @@ Run::Run(boost::asio::io_context& io, vm::Backend& backend, RunPlan plan, Done d
       plan_(std::move(plan)),
       done_(std::move(done)),
       detector_(console::DetectorOptions{plan_.report_window}),
-      boot_timer_(io),
-      silence_timer_(io),
+      boot_timer_(io, [this] { return starved(); }),
+      silence_timer_(io, [this] { return starved(); }),
       duration_timer_(io),
       report_timer_(io),
       tick_timer_(io) {}
@@ -120,30 +122,55 @@ void Run::start() {
     fail_infrastructure(e.what());
   }
 
-  boot_timer_.expires_after(plan_.watchdog.boot);
-  boot_timer_.async_wait([this](const boost::system::error_code& err) {
-    if (err || workload_started_) return;
+  boot_timer_.arm(plan_.watchdog.boot, [this] {
+    if (workload_started_) return;
     error_kind_ = kinds::kBootFailure;
     std::string tail;
     for (size_t i = 0; i < 8; ++i) {
       const auto& l = last_lines_[(last_line_pos_ + i) % 8];
       if (!l.empty()) tail = l;
     }
-    error_message_ = fmt::format("the workload did not start within {}; last console line: {}",
-                                 format_duration(plan_.watchdog.boot), tail.empty() ? "(none)" : tail);
+    error_message_ = fmt::format("the workload did not start within {}{}; last console line: {}",
+                                 format_duration(plan_.watchdog.boot), starved_note(boot_timer_),
+                                 tail.empty() ? "(none)" : tail);
     request_stop("boot watchdog");
   });
   arm_silence();
+  flush_logs();
+}
+
+std::optional<Duration> Run::starved() const {
+  return guest_ ? guest_->starved() : std::nullopt;
+}
+
+std::string Run::starved_note(const Watchdog& w) {
+  if (w.extended().count() == 0) return "";
+  return fmt::format(" (+{} the host gave the guest no CPU)", format_duration(w.extended()));
+}
+
+void Run::flush_logs() {
+  for (auto [log, path] : {std::pair{&console_log_, &result_.artifacts.console_log},
+                           std::pair{&agent_log_, &result_.artifacts.agent_log}}) {
+    if (*log) log->flush();
+    if (!*log) {
+      fail_infrastructure(fmt::format("cannot write {}: {}", *path, std::strerror(errno)));
+      return;
+    }
+  }
+  tick_timer_.expires_after(kFlushEvery);
+  tick_timer_.async_wait([this](const boost::system::error_code& err) {
+    if (!err && !finished_) flush_logs();
+  });
 }
 
 void Run::arm_silence() {
   if (stopping_) return;
-  silence_timer_.expires_after(plan_.watchdog.silence);
-  silence_timer_.async_wait([this](const boost::system::error_code& err) {
-    if (err || stopping_) return;
+  silence_timer_.arm(plan_.watchdog.silence, [this] {
+    if (stopping_) return;
     FailureRecord f;
     f.kind = kinds::kHang;
-    f.title = fmt::format("no console or agent output for {}", format_duration(plan_.watchdog.silence));
+    f.title = fmt::format("no console or agent output for {}{}", format_duration(plan_.watchdog.silence),
+                          starved_note(silence_timer_));
     f.host_s = host_s(now());
     record_failure(std::move(f));
     request_stop("silence watchdog");
@@ -157,7 +184,9 @@ void Run::on_console(std::string_view bytes) {
     console_log_.write(bytes.data(), static_cast<std::streamsize>(n));
     console_bytes_ += n;
     console_dropped_ += bytes.size() - n;
-    if (!console_log_) fail_infrastructure(fmt::format("cannot write {} (disk full?)", result_.artifacts.console_log));
+    if (!console_log_) {
+      fail_infrastructure(fmt::format("cannot write {}: {}", result_.artifacts.console_log, std::strerror(errno)));
+    }
   } else {
     console_dropped_ += bytes.size();
   }
@@ -221,6 +250,7 @@ void Run::record_failure(FailureRecord f) {
 void Run::on_agent(std::string_view bytes) {
   arm_silence();
   agent_log_.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  if (!agent_log_) fail_infrastructure(fmt::format("cannot write {}: {}", result_.artifacts.agent_log, std::strerror(errno)));
   auto ev = agent_.feed(bytes, host_s(now()));
   if (ev.started && !workload_started_) workload_started();
   for (auto& f : ev.integrity) {
@@ -312,7 +342,9 @@ void Run::on_exit(const vm::ExitInfo& info) {
 void Run::finish(const vm::ExitInfo* info) {
   if (finished_) return;
   finished_ = true;
-  for (auto* t : {&boot_timer_, &silence_timer_, &duration_timer_, &report_timer_, &tick_timer_}) t->cancel();
+  boot_timer_.cancel();
+  silence_timer_.cancel();
+  for (auto* t : {&duration_timer_, &report_timer_, &tick_timer_}) t->cancel();
   console_lines_.finish([this](std::string_view line) { on_console_line(line); });
   detector_.finish();
   take_detector_output();

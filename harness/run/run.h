@@ -6,7 +6,7 @@
 // a RunResult with artifacts in its own folder. Everything happens on the
 // caller's io_context; a Run never blocks and never sleeps.
 //
-// Timeline (host steady clock):
+// Timeline (host steady clock; wall-clock jumps change nothing):
 //   start ──boot──▶ workload started ──duration──▶ survived
 //                        └─ first failure marker ─ report window ─▶ failed
 // Time to failure is measured from "workload started" to the arrival of the
@@ -29,6 +29,7 @@
 #include "console/line_assembler.h"
 #include "result/run_result.h"
 #include "run/agent_feed.h"
+#include "run/watchdog.h"
 #include "vm/backend.h"
 
 namespace numasoak {
@@ -103,6 +104,9 @@ class Run {
   void record_failure(FailureRecord f);
   void request_stop(const std::string& why, Duration delay = Duration(0));
   void arm_silence();
+  void flush_logs();
+  std::optional<Duration> starved() const;
+  static std::string starved_note(const Watchdog& w);
   void fail_infrastructure(const std::string& message);
   void finish(const vm::ExitInfo* info);
   void write_artifacts();
@@ -137,7 +141,13 @@ class Run {
   bool interrupted_ = false;
   bool stopping_ = false;
   bool finished_ = false;
-  boost::asio::steady_timer boot_timer_, silence_timer_, duration_timer_, report_timer_, tick_timer_;
+  // Boot and silence count only time the guest could run (run/watchdog.h);
+  // the duration is the host's monotonic time.
+  Watchdog boot_timer_, silence_timer_;
+  // tick_timer_ flushes the logs every kFlushEvery: a full disk stops the
+  // run within seconds, and a killed harness leaves logs up to date.
+  boost::asio::steady_timer duration_timer_, report_timer_, tick_timer_;
+  static constexpr Duration kFlushEvery{2000};
 };
 
 }  // namespace numasoak

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -58,6 +59,10 @@ class Guest {
   virtual void stop(std::chrono::milliseconds grace) = 0;
   // What was run, for the artifacts: the argv (JSON array) or domain XML.
   virtual std::string command() const = 0;
+  // Cumulative time the guest was runnable but waited for a host CPU, per
+  // vCPU; nullopt when the backend cannot tell. The watchdogs do not count
+  // it (run/watchdog.h): an overloaded host is not a hung guest.
+  virtual std::optional<std::chrono::milliseconds> starved() const { return std::nullopt; }
 };
 
 class Backend {

@@ -15,6 +15,7 @@
 #include "common/error.h"
 #include "common/paths.h"
 #include "vm/qemu/qmp.h"
+#include "vm/run_queue_wait.h"
 
 namespace numasoak::vm {
 
@@ -80,6 +81,7 @@ class QemuGuestImpl : public std::enable_shared_from_this<QemuGuestImpl> {
     agent_ = listen("agent.sock");
     qmp_acceptor_ = listen("qmp.sock");
     argv_ = QemuBackend::build_argv(spec, dir_->path(), binary.string());
+    vcpus_ = std::max(1, spec.topology.total_cpus());
 
     auto self = shared_from_this();
     accept_stream(*console_, [self](std::string_view b) { if (self->handlers_.on_console) self->handlers_.on_console(b); }, console_eof_);
@@ -130,6 +132,15 @@ class QemuGuestImpl : public std::enable_shared_from_this<QemuGuestImpl> {
   }
 
   const std::vector<std::string>& argv() const { return argv_; }
+
+  std::optional<std::chrono::milliseconds> starved() const {
+    if (exited_ || pid_ <= 0) return std::nullopt;
+    // QEMU's threads together (vCPUs, main loop, I/O) per vCPU: close
+    // enough to "how long each vCPU could not run".
+    const auto w = run_queue_wait(pid_);
+    if (!w) return std::nullopt;
+    return std::chrono::duration_cast<std::chrono::milliseconds>(*w / vcpus_);
+  }
 
  private:
   std::unique_ptr<local::acceptor> listen(const char* name) {
@@ -254,6 +265,7 @@ class QemuGuestImpl : public std::enable_shared_from_this<QemuGuestImpl> {
   std::string stderr_tail_;
   std::string exit_reason_;
   pid_t pid_ = -1;
+  int vcpus_ = 1;
   bool exited_ = false, finished_ = false, clean_ = false, quit_requested_ = false;
   bool console_eof_ = false, agent_eof_ = false, stderr_eof_ = false;
 };
@@ -264,6 +276,7 @@ class QemuGuest : public Guest {
   ~QemuGuest() override { impl_->detach_handlers(); }
   void stop(std::chrono::milliseconds grace) override { impl_->stop(grace); }
   std::string command() const override { return nlohmann::json(impl_->argv()).dump(); }
+  std::optional<std::chrono::milliseconds> starved() const override { return impl_->starved(); }
 
  private:
   std::shared_ptr<QemuGuestImpl> impl_;
