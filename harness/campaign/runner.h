@@ -52,6 +52,10 @@ class CampaignRunner {
   // One line for the live status: runs done/total per kernel, failures, ETA.
   std::string status_line() const;
 
+  // A run whose QEMU died under it (kind "lost") is re-queued until it has
+  // been started this many times; then its error is kept.
+  static constexpr int kMaxAttempts = 3;
+
   // How many guests fit at once on this host (pure; tested).
   static int max_parallel(const Campaign& c, int host_cores, vm::Accel accel);
 
