@@ -441,9 +441,9 @@ const VerbRegistration reg(75, [](CLI::App& app, const Globals& g) -> VerbAction
   auto a = std::make_shared<BenchArgs>();
   cmd->add_flag("--quick", a->quick, "CI mode: every part once with tiny budgets (proves the bench works, measures nothing)");
   cmd->add_option("--runs", a->runs, "Runs per row and amplifier setting (default 5)")->check(CLI::Range(1, 100));
-  cmd->add_option("--budget", a->budget, "Time limit of one amplified run (default 60s)");
+  cmd->add_option("--budget", a->budget, "Time limit of one amplified run (default 45s)");
   cmd->add_option("--amplify-us", a->amplify, "Amplifier settings, widest first (default 200 50 20)");
-  cmd->add_option("--natural-budget", a->natural_budget, "Total time of bad-pmd with the amplifier off (default 5m)");
+  cmd->add_option("--natural-budget", a->natural_budget, "Total time of bad-pmd with the amplifier off (default 4m)");
   cmd->add_flag("--no-debian", a->no_debian, "Do not boot Debian's kernel for the boot-time figure");
   cmd->add_option("-o,--output", a->output, "Folder for bench.json and the runs (default numasoak-out/bench-<time>)");
   cmd->footer("Prints a table and writes bench.json. Exit: 0 done, 2 usage error, 3 infrastructure error or interrupted.");

@@ -55,7 +55,7 @@ TEST(BenchQuick, RunsEveryPartAndWritesBenchJson) {
   for (const auto& c : j["cells"]) {
     const std::string row = c["row"];
     rows.insert(row);
-    EXPECT_GE(c["runs"].get<int>() + c["errors"].get<int>(), 1) << row;
+    EXPECT_GE(c["runs"].get<int>(), 1) << row;  // failed, survived or idle: the program ran
     for (const auto& k : c["error_kinds"]) {
       const std::string kind = k;
       EXPECT_TRUE(kind != "boot-failure" && kind != "config" && kind != "lost" && kind != "infrastructure")
