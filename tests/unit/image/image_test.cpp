@@ -213,3 +213,34 @@ TEST_F(ImageTest, RealBusyboxAndWorkloadBuildReproducibly) {
   EXPECT_FALSE(a.busybox_version.empty());
   EXPECT_TRUE(build_in("real-a").cache_hit);
 }
+
+// Extra files (the bench image's stress-ng and libraries): packed with their
+// parent folders and keyed apart; an image without extras keeps its key.
+TEST_F(ImageTest, ExtrasArePackedWithParentsAndKeyedSeparately) {
+  write(dir_ / "libfoo.so.1", "numasoak-extra-library-bytes");
+  const ImageArtifact plain = build_in("cache");
+  ImageInputs with = inputs_;
+  with.extras.push_back({"/lib/x86_64-linux-gnu/libfoo.so.1", dir_ / "libfoo.so.1", 0644});
+  const ImageArtifact extra = build_image(with);
+  EXPECT_NE(plain.hash, extra.hash);
+  const std::string cpio = gunzip(read_file(extra.path));
+  for (const std::string name : {"lib", "lib/x86_64-linux-gnu", "lib/x86_64-linux-gnu/libfoo.so.1"})
+    EXPECT_NE(cpio.find(name + std::string(1, '\0')), std::string::npos) << name;
+  EXPECT_NE(cpio.find("numasoak-extra-library-bytes"), std::string::npos);
+  EXPECT_EQ(gunzip(read_file(plain.path)).find("libfoo"), std::string::npos);
+  EXPECT_TRUE(build_image(with).cache_hit);
+}
+
+TEST_F(ImageTest, MissingExtraIsAOneLineError) {
+  setenv("NUMASOAK_CACHE_DIR", (dir_ / "cache").c_str(), 1);
+  ImageInputs with = inputs_;
+  with.extras.push_back({"bin/stress-ng", dir_ / "no-such-file", 0755});
+  try {
+    build_image(with);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("no-such-file"), std::string::npos) << what;
+    EXPECT_EQ(what.find('\n'), std::string::npos) << what;
+  }
+}
