@@ -183,7 +183,10 @@ std::string render_terminal(const Report& r) {
     std::vector<std::vector<std::string>> hosts = {
         {"host", "runs", "failed", "survived", "errors", "interrupted", "guest time", "accel"}};
     for (const auto& h : r.hosts) {
-      hosts.push_back({terminal_safe(h.host.empty() ? "-" : h.host), std::to_string(h.runs), std::to_string(h.failed),
+      // The URI without its ?parameters (key files, ssh commands) keeps the
+      // table readable; report.html and summary.json have it whole.
+      const std::string host = h.host.substr(0, h.host.find('?'));
+      hosts.push_back({terminal_safe(host.empty() ? "-" : host), std::to_string(h.runs), std::to_string(h.failed),
                        std::to_string(h.survived), std::to_string(h.errors), std::to_string(h.interrupted),
                        h.guest_s > 0 ? format_seconds(h.guest_s) : "-", h.accel.empty() ? "-" : terminal_safe(h.accel)});
     }

@@ -159,7 +159,8 @@ TEST_F(ReportTest, PerHostFiguresWithInterruptedAttempts) {
   const std::string term = report::render_terminal(rep);
   EXPECT_TRUE(contains(term, "host  ")) << term;
   EXPECT_TRUE(contains(term, "interrupted")) << term;
-  EXPECT_TRUE(contains(term, ssh)) << term;
+  EXPECT_TRUE(contains(term, "qemu+ssh://root@127.0.0.1:2222/system ")) << term;
+  EXPECT_FALSE(contains(term, "keyfile")) << "URI parameters stay out of the terminal table: " << term;
   auto j = report::render_json(rep);
   ASSERT_EQ(j["hosts"].size(), 2u);
   if (j["hosts"][0]["host"] != ssh) std::swap(j["hosts"][0], j["hosts"][1]);
