@@ -6,6 +6,7 @@
 #include <thread>
 #include <unistd.h>
 
+#include "campaign/decisive.h"
 #include "common/paths.h"
 #include "common/status_line.h"
 #include "common/terminal_safe.h"
@@ -50,6 +51,7 @@ void CampaignRunner::start(std::function<void(const CampaignOutcome&)> done) {
                  max_parallel_, max_parallel_ == 1 ? "" : "s", campaign_.parallel, campaign_.topology.total_cpus(),
                  cores, campaign_.oversubscribe);
   }
+  if (auto warning = decisive_limit_warning(campaign_)) spdlog::warn("{}", *warning);
   if (campaign_.budget) {
     budget_timer_.expires_after(*campaign_.budget);
     budget_timer_.async_wait([this](const boost::system::error_code& ec) {
@@ -212,9 +214,7 @@ bool CampaignRunner::decided(std::string* why) {
       outcomes[row.kernel].push_back({Duration(static_cast<std::int64_t>(r.exposure_s * 1000)), false});
     }
   }
-  stats::SequentialRule rule;
-  rule.alpha = 1.0 - campaign_.confidence;
-  rule.beta = 1.0 - campaign_.confidence;
+  const stats::SequentialRule rule = sequential_rule(campaign_);
   const std::string& base = kernels.front().name;
   // Decided when every kernel is decided against the baseline.
   std::string text;

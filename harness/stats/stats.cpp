@@ -369,6 +369,17 @@ SequentialDecision sequential_decision(std::span<const RunOutcome> a, std::span<
   return d;
 }
 
+std::size_t sequential_min_pairs(const SequentialRule& rule) {
+  // The same decision as sequential_decision() with n pairs where A failed
+  // first and none where B did, grown until it says "different".
+  std::vector<RunOutcome> a, b;
+  for (std::size_t n = 1;; ++n) {
+    a.push_back({Duration(1), true});
+    b.push_back({Duration(2), false});
+    if (sequential_decision(a, b, rule).outcome == SequentialOutcome::kDifferent) return n;
+  }
+}
+
 // ---------------------------------------------------------------------------
 // 5. Intensity parity
 

@@ -331,6 +331,13 @@ SequentialDecision sequential_decision(std::span<const RunOutcome> a,
                                        std::span<const RunOutcome> b,
                                        const SequentialRule& rule = {});
 
+// The fewest complete pairs after which the rule can decide "different":
+// every pair informative and all the same way. A campaign with fewer runs
+// per kernel than this cannot stop early (8 at the defaults: alpha 0.05,
+// effect 4; 6 at effect 20; 5 is the floor of any one-coin-per-pair rule at
+// alpha 0.05, 2^5 > 20).
+std::size_t sequential_min_pairs(const SequentialRule& rule = {});
+
 // ---------------------------------------------------------------------------
 // 5. Intensity parity.
 //

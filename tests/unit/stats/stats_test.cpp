@@ -416,6 +416,15 @@ TEST(Sequential, RuleParameters) {
   EXPECT_THROW(sequential_decision({}, {}, SequentialRule{0.0, 0.05, 4.0}), std::invalid_argument);
 }
 
+// The fewest pairs that can decide: (2 p1)^n / 2 (+ the negligible other
+// direction) must reach 1/alpha. Defaults, p1 = 0.8: 1.6^7 / 2 = 13.4, 1.6^8 / 2 = 21.5 -> 8.
+// alpha 0.01, effect 9: 10 (see above). effect 20, p1 = 20/21: 1.905^5 / 2 = 12.5, 1.905^6 / 2 = 24 -> 6.
+TEST(Sequential, MinimumPairsToDecide) {
+  EXPECT_EQ(sequential_min_pairs(), 8u);
+  EXPECT_EQ(sequential_min_pairs(SequentialRule{0.01, 0.05, 9.0}), 10u);
+  EXPECT_EQ(sequential_min_pairs(SequentialRule{0.05, 0.05, 20.0}), 6u);
+}
+
 // --- 5. Intensity parity -------------------------------------------------------
 
 TEST(Intensity, MediansAndFlag) {
