@@ -29,6 +29,19 @@ json rate_json(const stats::RateEstimate& r) {
           {"text", format_rate_short(r)}};
 }
 
+// The same estimate with exposure in millions of race-relevant events.
+json per_event_json(const std::optional<stats::RateEstimate>& r) {
+  if (!r) return nullptr;
+  return {{"failures", r->failures},
+          {"exposure_million_events", num(r->exposure)},
+          {"rate", num(r->rate)},
+          {"lower", num(r->lower)},
+          {"upper", num(r->upper)},
+          {"upper_bound_only", r->upper_bound_only},
+          {"confidence", r->confidence},
+          {"text", format_rate_short(*r)}};
+}
+
 // Display width of terminal text: code points (guest text is made safe first).
 size_t width(const std::string& s) {
   size_t n = 0;
@@ -239,6 +252,8 @@ json render_json(const Report& r) {
                             {"titles", titles},
                             {"error_titles", errors},
                             {"telemetry_rates_per_s", k.event_rates},
+                            {"race_events", num(k.race_events)},
+                            {"failure_rate_per_million_events", per_event_json(k.rate_per_million_events)},
                             {"summary", describe_kernel(k)}});
   }
   j["comparisons"] = json::array();
@@ -257,6 +272,15 @@ json render_json(const Report& r) {
                {"test", "exact conditional (binomial) test of equal Poisson rates"},
                {"sentence", c.sentence}};
     cj["log_rank_p"] = c.log_rank ? num(c.log_rank->p_value) : json(nullptr);
+    if (c.event_rates) {
+      cj["per_million_events"] = {{"rate_ratio_baseline_over_other", num(c.event_rates->ratio)},
+                                  {"rate_ratio_lower", num(c.event_rates->ratio_lower)},
+                                  {"rate_ratio_upper", num(c.event_rates->ratio_upper)},
+                                  {"p_value", num(c.event_rates->p_two_sided)},
+                                  {"significant", c.event_rates->significant()}};
+    } else {
+      cj["per_million_events"] = nullptr;
+    }
     if (c.intensity) {
       cj["intensity"] = {{"event", c.intensity_event},
                          {"median_baseline_per_s", num(c.intensity->median_a)},

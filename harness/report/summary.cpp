@@ -103,7 +103,14 @@ KernelSummary summarize_kernel(const std::string& name, std::span<const RunResul
     }
     const auto events = r.event_totals.find("race_events");
     if (events != r.event_totals.end() && std::isfinite(events->second) && events->second >= 0) {
-      race_events += events->second;
+      // Exposure ends at the failure, but the guest keeps counting until it
+      // is stopped a few seconds later: a failed run's events are its mean
+      // rate times its time to failure (never more than its total).
+      const auto rate = r.rates.find("race_events");
+      double counted = events->second;
+      if (failed && rate != r.rates.end() && std::isfinite(rate->second) && rate->second >= 0)
+        counted = std::min(counted, rate->second * t);
+      race_events += counted;
     } else {
       every_run_counted = false;
     }

@@ -52,8 +52,9 @@ struct KernelSummary {
   std::map<std::string, std::vector<double>> run_rates;  // telemetry: each evidence run's events/s
   // Exposure in race-relevant events (telemetry "race_events": huge-PMD NUMA
   // updates + THP migrations + uffd-wp operations) of the evidence runs, and
-  // the failure rate per million of them. Set only when every evidence run
-  // reported the count: a partial sum would make the rate look worse.
+  // the failure rate per million of them (a failed run counts its events up
+  // to the failure). Set only when every evidence run reported the count:
+  // a partial sum would make the rate look worse.
   std::optional<double> race_events;
   std::optional<stats::RateEstimate> rate_per_million_events;
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "report/intensity_chart.h"
+#include "report/report.h"
 #include "report/summary.h"
 #include "sample.h"
 
@@ -96,6 +97,17 @@ TEST(Exposure, VerdictSaysWhenPerEventDisagreesWithPerHour) {
   EXPECT_TRUE(contains(c.sentence, "Counted per event the difference is not significant")) << c.sentence;
 }
 
+TEST(Exposure, FailedRunCountsEventsOnlyUpToTheFailure) {
+  // Measured: failed at 5.4 s, 3824 race events counted by the time the
+  // guest was stopped, 346.2/s over the heartbeats: 346.2 * 5.4 = 1869.48
+  // events of exposure. A survivor keeps its total.
+  std::vector<RunResult> runs = {with_events(failed("a", 1, 5.4), 3824, 346.2),
+                                 with_events(survived("a", 2, 90), 12902, 144.6)};
+  const auto k = summarize_kernel("a", runs);
+  ASSERT_TRUE(k.race_events);
+  EXPECT_NEAR(*k.race_events, 1869.48 + 12902, 1e-6);
+}
+
 TEST(Exposure, NoPerEventRateUnlessEveryRunCountedEvents) {
   auto runs = four_against_four();
   runs[1].event_totals.erase("race_events");  // one of b's runs has no count
@@ -136,6 +148,18 @@ TEST(Exposure, ParityWarningForThreeTimesNotForOneAndAHalf) {
   EXPECT_FALSE(contains(one_and_a_half.text, "Caution")) << one_and_a_half.text;
 }
 
+TEST(Exposure, SummaryJsonHasEventsAndPerEventRates) {
+  Report rep;
+  rep.kernels = summarize(four_against_four(), {"a", "b"});
+  rep.verdict = compose_verdict(rep.kernels);
+  const auto j = render_json(rep);
+  EXPECT_EQ(j["kernels"][0]["race_events"], 2e6);
+  EXPECT_EQ(j["kernels"][0]["failure_rate_per_million_events"]["rate"], 2.0);
+  EXPECT_EQ(j["kernels"][0]["failure_rate_per_million_events"]["exposure_million_events"], 2.0);
+  EXPECT_EQ(j["kernels"][1]["failure_rate_per_million_events"]["upper_bound_only"], true);
+  EXPECT_NEAR(j["comparisons"][0]["per_million_events"]["p_value"].get<double>(), 0.0078125, 1e-12);
+}
+
 size_t count(const std::string& haystack, const std::string& needle) {
   size_t n = 0;
   for (auto p = haystack.find(needle); p != std::string::npos; p = haystack.find(needle, p + 1)) ++n;
@@ -158,8 +182,9 @@ TEST(Exposure, HtmlShowsIntensitySideBySideWithAChartAndTheWarning) {
   EXPECT_TRUE(contains(h, "median 100")) << h;
   EXPECT_TRUE(contains(h, "&#9888; a ran <code>race_events</code> 3.0x as often as b&lt;script&gt;")) << h;
   EXPECT_FALSE(contains(h, "<script>"));
-  // Per-build columns: median events/s, total race events, failures per 1M events.
-  EXPECT_TRUE(contains(h, "<td class=n>300</td><td class=n>30000</td>")) << h;
+  // Per-build columns: median events/s, race events up to each failure
+  // (min(6000, 300 x {0.9 .. 1.1} x 20 s): 5400 + 5700 + 3 x 6000), failures per 1M events.
+  EXPECT_TRUE(contains(h, "<td class=n>300</td><td class=n>29100</td>")) << h;
 
   const auto none = render_intensity_svg(rep.kernels, "no_such_counter", [](std::size_t) { return "#000"; });
   EXPECT_TRUE(none.empty());
