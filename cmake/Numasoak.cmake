@@ -11,7 +11,7 @@ set(NUMASOAK_WARNINGS -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor
 function(numasoak_compile_options target)
   target_compile_options(${target} PRIVATE ${NUMASOAK_WARNINGS})
   if(NUMASOAK_SANITIZE)
-    target_compile_options(${target} PRIVATE -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+    target_compile_options(${target} PRIVATE -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all)
     target_link_options(${target} PRIVATE -fsanitize=address,undefined)
   endif()
 endfunction()

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <fstream>
+
 #include "common/paths.h"
 #include "common/status_line.h"
 
@@ -62,6 +64,26 @@ vm::AccelDecision decide_accel(boost::asio::io_context& io, vm::Backend& backend
   if (!decision->warning.empty()) spdlog::warn("{}", decision->warning);
   spdlog::debug("accelerator {} (probe {:.1f}s)", vm::to_string(decision->accel), decision->probe_s);
   return *decision;
+}
+
+void check_host_fits(const Topology& topology) {
+  // MemTotal from /proc/meminfo, in KiB.
+  std::ifstream in("/proc/meminfo");
+  std::string key;
+  std::uint64_t kib = 0;
+  std::string unit;
+  while (in >> key >> kib >> unit) {
+    if (key == "MemTotal:") break;
+    kib = 0;
+  }
+  if (kib == 0) return;  // no figure: let QEMU decide
+  const Bytes host{kib * 1024};
+  const Bytes guest = topology.total_memory();
+  if (guest.value >= host.value) {
+    throw usage_error(fmt::format("topology: {} of guest memory ({}) but this host has {:.1f}G in all", format_bytes(guest),
+                                  topology.describe(), static_cast<double>(host.value) / (1u << 30)),
+                      "use a smaller --memory or topology.nodes memory");
+  }
 }
 
 KernelSpec kernel_from_argument(const std::string& arg, const std::map<std::string, KernelSpec>& known) {

@@ -27,6 +27,11 @@ image::ImageArtifact prepare_image(bool quiet);
 vm::AccelDecision decide_accel(boost::asio::io_context& io, vm::Backend& backend, Accel requested,
                                const std::filesystem::path& kernel, const std::filesystem::path& initrd);
 
+// Throws a usage Error when this host cannot give a guest `topology`: more
+// guest memory than the host has (QEMU would start and then fail, or push the
+// host into swap and make every watchdog lie). For local QEMU guests only.
+void check_host_fits(const Topology& topology);
+
 // A kernel named on the command line: a campaign/library name, a bzImage
 // path or a kernel tree path.
 KernelSpec kernel_from_argument(const std::string& arg, const std::map<std::string, KernelSpec>& known);

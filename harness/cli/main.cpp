@@ -1,6 +1,8 @@
 // numasoak: the command-line entry point. Verbs live in verb_*.cpp.
 #include <algorithm>
+#include <cerrno>
 #include <csignal>
+#include <cstring>
 #include <cstdio>
 #include <iostream>
 #include <vector>
@@ -70,7 +72,17 @@ int main(int argc, char** argv) {
   for (auto& [cmd, action] : verbs) {
     if (!cmd->parsed()) continue;
     try {
-      return static_cast<int>(action());
+      const ExitCode rc = action();
+      // Every verb's output is flushed here, so a closed or full stdout
+      // (`numasoak kernel list --json | head -c0`, a full disk) is an error
+      // with a message and exit 3, never exit 0 with the output lost.
+      std::cout.flush();
+      if (!std::cout || std::fflush(stdout) != 0 || std::ferror(stdout)) {
+        const int err = errno;
+        std::cerr << "numasoak: error: cannot write to standard output: " << (err != 0 ? std::strerror(err) : "write failed") << "\n";
+        return static_cast<int>(ExitCode::kInfrastructure);
+      }
+      return static_cast<int>(rc);
     } catch (const Error& e) {
       std::fflush(stdout);
       // Multi-line errors (a config file with several problems) get the

@@ -29,8 +29,8 @@ struct RunArgs {
   std::string output;
   std::string on_failure;
   std::vector<std::string> knobs;
-  int amplify_us = -1;
-  int amplify_uffd_us = -1;
+  std::optional<int> amplify_us;  // unset: the campaign's value
+  std::optional<int> amplify_uffd_us;
   int nodes = 0;
   int cpus_per_node = 0;
   std::string memory;
@@ -56,13 +56,13 @@ Campaign build_campaign(const RunArgs& a) {
     c.duration = *d;
   }
   if (!a.profile.empty()) c.workload.profile = a.profile;
-  if (a.amplify_us >= 0) {
-    if (a.amplify_us > 10000) throw flag_error("--amplify-us", fmt::format("{} is out of range 0..10000", a.amplify_us));
-    c.workload.amplify_us = a.amplify_us;
+  if (a.amplify_us) {
+    if (*a.amplify_us < 0 || *a.amplify_us > 10000) throw flag_error("--amplify-us", fmt::format("{} is out of range 0..10000", *a.amplify_us));
+    c.workload.amplify_us = *a.amplify_us;
   }
-  if (a.amplify_uffd_us >= 0) {
-    if (a.amplify_uffd_us > 10000) throw flag_error("--amplify-uffd-us", fmt::format("{} is out of range 0..10000", a.amplify_uffd_us));
-    c.workload.amplify_uffd_us = a.amplify_uffd_us;
+  if (a.amplify_uffd_us) {
+    if (*a.amplify_uffd_us < 0 || *a.amplify_uffd_us > 10000) throw flag_error("--amplify-uffd-us", fmt::format("{} is out of range 0..10000", *a.amplify_uffd_us));
+    c.workload.amplify_uffd_us = *a.amplify_uffd_us;
   }
   if (!a.accel.empty()) c.accel = a.accel == "kvm" ? Accel::kKvm : a.accel == "tcg" ? Accel::kTcg : Accel::kAuto;
   if (!a.on_failure.empty()) c.on_failure = a.on_failure == "continue" ? OnFailure::kContinue : OnFailure::kStop;
@@ -119,6 +119,7 @@ ExitCode exit_code_for(const RunResult& r) {
 
 ExitCode run_verb(const RunArgs& a, const Globals& g) {
   Campaign c = build_campaign(a);
+  check_host_fits(c.topology);
   const KernelSpec spec = kernel_from_argument(a.kernel, c.kernels);
   const bool quiet = g.verbosity == Verbosity::kQuiet;
 
