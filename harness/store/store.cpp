@@ -211,6 +211,7 @@ struct Store::Impl {
   bool read_only = false;
   int lock_fd = -1;
   std::vector<std::string> recovered;
+  int schema = kStoreSchemaVersion;  // an older one only when opened read-only
 
   ~Impl() {
     db = Db();  // close the database before dropping the lock
@@ -337,10 +338,9 @@ Store Store::open_read_only(const fs::path& dir) {
   const int version = impl->schema_version();
   if (version == 0) throw usage_error(fmt::format("{} is not a numasoak campaign database", path.string()));
   impl->check_not_newer(version);
-  if (version < kStoreSchemaVersion) {
-    throw usage_error(fmt::format("campaign database {} has the older schema version {}", path.string(), version),
-                      "resume the campaign once with this numasoak to upgrade it");
-  }
+  // Version 1 lacks only the interruptions table, which hosts() does
+  // without: a report of an older campaign needs no upgrade.
+  impl->schema = version;
   return Store(std::move(impl));
 }
 
@@ -663,15 +663,15 @@ std::vector<FailureGroup> Store::failures() const {
 
 std::vector<HostFigures> Store::hosts() const {
   // Finished runs and interrupted attempts, one row each, grouped by host.
+  const std::string interrupted =
+      impl_->schema >= 2 ? " UNION ALL SELECT host, accel, 0, 0, 0, 0, 1, guest_s FROM interruptions WHERE host != ''" : "";
   Stmt s(impl_->db,
          "SELECT host, group_concat(DISTINCT nullif(accel, '')), sum(fin), sum(failed), sum(survived), sum(errors), "
          "sum(intr), sum(guest_s) FROM ("
          "  SELECT host, accel, 1 AS fin, verdict = 'failed' AS failed, verdict = 'survived' AS survived, "
          "         verdict = 'error' AS errors, 0 AS intr, coalesce(boot_s, 0) + coalesce(exposure_s, 0) AS guest_s "
-         "  FROM runs WHERE state = 'finished' "
-         "  UNION ALL "
-         "  SELECT host, accel, 0, 0, 0, 0, 1, guest_s FROM interruptions WHERE host != ''"
-         ") GROUP BY host ORDER BY host");
+         "  FROM runs WHERE state = 'finished'" +
+             interrupted + ") GROUP BY host ORDER BY host");
   std::vector<HostFigures> out;
   while (s.step()) {
     HostFigures h;

@@ -498,7 +498,12 @@ TEST_F(StoreTest, VersionOneDatabaseIsUpgraded) {
                          nullptr),
             SQLITE_OK);
   sqlite3_close(db);
-  EXPECT_THROW(Store::open_read_only(dir_), Error) << "a reader asks for one resume first";
+  {
+    // `numasoak report` on an older campaign: read as it is, no upgrade.
+    const Store reader = Store::open_read_only(dir_);
+    EXPECT_EQ(reader.runs().size(), 1u);
+    EXPECT_TRUE(reader.hosts().empty());
+  }
   Store s = Store::open(dir_);
   EXPECT_EQ(s.runs().size(), 1u) << "nothing lost";
   s.mark_running("6.1-1");
