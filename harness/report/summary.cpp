@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string_view>
 
 #include "report/text.h"
 
@@ -182,9 +183,13 @@ std::string describe_campaign_end(const std::string& status, const std::string& 
   const std::string runs = fmt::format("{} of {} planned runs", finished, planned);
   const std::string why = stop_reason.empty() ? "" : fmt::format(" ({})", stop_reason);
   if (status == "decided") {
+    // The runner's reason starts "decided: "; the sentence already says so.
+    constexpr std::string_view kPrefix = "decided: ";
+    const std::string detail =
+        stop_reason.rfind(kPrefix, 0) == 0 ? stop_reason.substr(kPrefix.size()) : stop_reason;
     return fmt::format("The campaign stopped after {}: its sequential rule decided{}; the p-values above assume a fixed "
                        "number of runs and are only indicative.",
-                       runs, why);
+                       runs, detail.empty() ? "" : fmt::format(" ({})", detail));
   }
   if (status == "stopped") {
     return fmt::format("The campaign stopped after {}{}{}.", runs, why,

@@ -9,9 +9,9 @@ using numasoak::report::describe_campaign_end;
 TEST(CampaignEnd, DecidedSaysAfterHowManyRunsAndWhy) {
   EXPECT_EQ(describe_campaign_end("decided", "decided: 6.1 vs 6.1+backport: different (e-value 21.5, 8 pairs)", true,
                                   16, 24),
-            "The campaign stopped after 16 of 24 planned runs: its sequential rule decided (decided: 6.1 vs "
-            "6.1+backport: different (e-value 21.5, 8 pairs)); the p-values above assume a fixed number of runs and "
-            "are only indicative.");
+            "The campaign stopped after 16 of 24 planned runs: its sequential rule decided (6.1 vs 6.1+backport: "
+            "different (e-value 21.5, 8 pairs)); the p-values above assume a fixed number of runs and are only "
+            "indicative.");
 }
 
 TEST(CampaignEnd, BudgetBeforeTheRuleDecided) {
