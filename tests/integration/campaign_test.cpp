@@ -1,91 +1,35 @@
 // `numasoak compare` as a user runs it, with real guests: killed with
-// SIGKILL mid-campaign and run again, it keeps every finished run once,
-// re-runs the interrupted one and leaves no QEMU behind; Ctrl-C stops it
-// cleanly with a consistent database and says how to resume.
+// SIGKILL mid-campaign with two guests running and run again, it keeps every
+// finished run once, re-runs the two interrupted ones and leaves no QEMU
+// behind; Ctrl-C stops it cleanly with a consistent database and says how
+// to resume.
 #include <gtest/gtest.h>
 
-#include <boost/asio/read_until.hpp>
-#include <boost/asio/streambuf.hpp>
-#include <boost/process.hpp>
 #include <csignal>
-#include <fstream>
 
+#include "cli_fixture.h"
 #include "guest_fixture.h"
 #include "store/store.h"
 
 namespace numasoak::testing {
 namespace {
 
-namespace bp = boost::process;
 namespace fs = std::filesystem;
 
-fs::path write_campaign(const std::string& name, int runs, const std::string& duration) {
-  const fs::path dir = fs::temp_directory_path() / ("numasoak-campaign-" + name + "-" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  std::ofstream(dir / "c.toml") << "name = \"" << name << "\"\n"
-                                << "kernels = [\"6.1\", \"6.1+backport\"]\n"
-                                << "runs_per_kernel = " << runs << "\n"
-                                << "duration = \"" << duration << "\"\n"
-                                << "accel = \"tcg\"\n"
-                                << "output = \"" << (dir / "out").string() << "\"\n"
-                                << "[workload]\nprofile = \"quiet\"\n";
-  return dir;
-}
-
-// Starts `numasoak compare FILE`, reads its stderr line by line and calls
-// `on_line` for each until it returns true (then returns the child, still
-// running) or the stream ends. Every line goes to `log`.
-struct Compare {
-  boost::asio::io_context io;
-  bp::async_pipe err{io};
-  bp::child child;
-  std::string log;
-  explicit Compare(const fs::path& file)
-      : child(bp::exe = NUMASOAK_CLI, bp::args = {"-v", "compare", file.string()}, bp::std_out > bp::null,
-              bp::std_err > err, io) {}
-
-  // Reads until `want` appears in a line or `limit` passes; true when found.
-  bool wait_for(const std::string& want, std::chrono::seconds limit) {
-    boost::asio::streambuf buf;
-    bool found = false, done = false;
-    std::function<void()> read = [&] {
-      boost::asio::async_read_until(err, buf, '\n', [&](const boost::system::error_code& ec, size_t n) {
-        if (ec) {
-          done = true;
-          return;
-        }
-        std::string line(boost::asio::buffers_begin(buf.data()), boost::asio::buffers_begin(buf.data()) + n);
-        buf.consume(n);
-        log += line;
-        if (line.find(want) != std::string::npos) {
-          found = true;
-          return;
-        }
-        read();
-      });
-    };
-    read();
-    io.restart();
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    while (!found && !done && std::chrono::steady_clock::now() < deadline) io.run_one_until(deadline);
-    return found;
-  }
-
-  int finish(std::chrono::seconds limit) {
-    wait_for("\x01never\x01", limit);  // drain stderr to EOF
-    std::error_code ec;
-    child.wait(ec);
-    return child.exit_code();
-  }
-};
-
 TEST(Campaign, SigkilledHarnessResumesWithoutCountingTwiceOrLeavingQemu) {
-  const fs::path dir = write_campaign("killed", 2, "8s");
+  // Two guests at once (2 x 2.5 TCG cores fit 2 cores x 2.5).
+  const fs::path dir = write_campaign("killed", 3, "8s", "parallel = 2\noversubscribe = 2.5\n");
   {
     Compare c(dir / "c.toml");
     ASSERT_TRUE(c.wait_for("6.1-1: survived", std::chrono::seconds(300))) << c.log;
-    // The next run is being started or running now: kill the harness hard.
+    // Wait until a new guest has started next to the one still running.
+    size_t running = 0;
+    for (int i = 0; i < 3 && running != 2; ++i) {
+      ASSERT_TRUE(c.wait_for("started qemu pid", std::chrono::seconds(120))) << c.log;
+      running = pids_with_cmdline("numasoak-killed-").size();
+    }
+    ASSERT_EQ(running, 2u) << "two guests must be running at the kill\n" << c.log;
+    // Kill the harness hard with both guests running.
     ::kill(c.child.id(), SIGKILL);
     std::error_code ec;
     c.child.wait(ec);
@@ -106,7 +50,7 @@ TEST(Campaign, SigkilledHarnessResumesWithoutCountingTwiceOrLeavingQemu) {
   EXPECT_EQ(rc, 0) << again.log;
   Store s = Store::open_read_only(dir / "out");
   const auto runs = s.runs();
-  ASSERT_EQ(runs.size(), 4u);
+  ASSERT_EQ(runs.size(), 6u);
   for (const auto& r : runs) {
     EXPECT_EQ(r.state, RunState::kFinished) << r.run_id;
     ASSERT_TRUE(r.verdict.has_value()) << r.run_id;
@@ -115,11 +59,14 @@ TEST(Campaign, SigkilledHarnessResumesWithoutCountingTwiceOrLeavingQemu) {
   // The run finished before the kill was kept, not re-run.
   EXPECT_EQ(s.run("6.1-1")->finished_at, first_finished_at);
   EXPECT_EQ(s.run("6.1-1")->attempts, 1);
-  // Every run counted once.
-  EXPECT_EQ(s.finished_runs().size(), 4u);
+  // The two runs killed with the harness were re-run: each counted once.
+  int reran = 0;
+  for (const auto& r : runs) reran += r.interruptions;
+  EXPECT_EQ(reran, 2);
+  EXPECT_EQ(s.finished_runs().size(), 6u);
   int survived = 0;
   for (const auto& k : s.counts()) survived += k.survived;
-  EXPECT_EQ(survived, 4);
+  EXPECT_EQ(survived, 6);
   EXPECT_TRUE(pids_with_cmdline("numasoak-killed-").empty());
 }
 
