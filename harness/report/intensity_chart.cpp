@@ -27,7 +27,7 @@ std::string render_intensity_svg(std::span<const KernelSummary> kernels, const s
   if (vmax <= 0) vmax = 1;
   vmax *= 1.1;  // headroom so the top dot is not cut by the frame
 
-  constexpr double L = 70, T = 14, B = 44, R = 16, ph = 220, col = 150;
+  constexpr double L = 70, T = 14, B = 44, R = 60, ph = 220, col = 150;  // R: room for the last median label
   const double W = L + R + col * static_cast<double>(kernels.size()), H = T + ph + B;
   auto y = [&](double v) { return T + ph * (1.0 - v / vmax); };
 
