@@ -30,11 +30,13 @@ TEST(Campaign, SigkilledHarnessResumesWithoutCountingTwiceOrLeavingQemu) {
     }
     ASSERT_EQ(running, 2u) << "two guests must be running at the kill\n" << c.log;
     // Kill the harness hard with both guests running.
+    const auto guests = pids_with_cmdline("numasoak-killed-");
     ::kill(c.child.id(), SIGKILL);
     std::error_code ec;
     c.child.wait(ec);
+    // PR_SET_PDEATHSIG takes both guests down with the harness.
+    EXPECT_TRUE(all_exit_within(guests, std::chrono::seconds(10))) << "a QEMU outlived the harness";
   }
-  // PR_SET_PDEATHSIG took the guest down with the harness.
   EXPECT_TRUE(pids_with_cmdline("numasoak-killed-").empty());
   std::string first_finished_at;
   {

@@ -138,7 +138,9 @@ TEST(Faults, DiskFullStopsTheCampaignWithAClearErrorAndAConsistentDatabase) {
     EXPECT_NE(r.state, RunState::kFinished) << r.run_id << " " << r.kind << " " << r.title;
   }
   EXPECT_TRUE(s.finished_runs().empty());
-  if (auto camp = s.campaign()) EXPECT_NE(camp->status, CampaignStatus::kFinished);
+  if (auto camp = s.campaign()) {
+    EXPECT_NE(camp->status, CampaignStatus::kFinished);
+  }
   if (fs::exists(out / "summary.json")) {
     const auto j = nlohmann::json::parse(slurp(out / "summary.json"));
     EXPECT_NE(j.dump().find("\"stopped\""), std::string::npos) << j.dump(2);

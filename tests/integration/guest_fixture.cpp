@@ -5,6 +5,9 @@
 #include <gtest/gtest.h>
 #include <map>
 #include <mutex>
+#include <poll.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "common/paths.h"
 #include "vm/qemu/qemu_backend.h"
@@ -92,6 +95,20 @@ std::vector<int> pids_with_cmdline(const std::string& needle) {
     if (cmd.find(needle) != std::string::npos) out.push_back(std::stoi(name));
   }
   return out;
+}
+
+bool all_exit_within(const std::vector<int>& pids, std::chrono::milliseconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  for (int pid : pids) {
+    const int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+    if (fd < 0) continue;  // ESRCH: already gone
+    pollfd p{fd, POLLIN, 0};
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const int n = ::poll(&p, 1, static_cast<int>(std::max<std::int64_t>(0, left.count())));
+    ::close(fd);
+    if (n <= 0) return false;  // readable = exited
+  }
+  return true;
 }
 
 }  // namespace numasoak::testing

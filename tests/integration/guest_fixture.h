@@ -35,4 +35,10 @@ RunResult run_to_end(const RunPlan& plan, std::chrono::seconds limit,
 // The pids of processes whose command line contains `needle`.
 std::vector<int> pids_with_cmdline(const std::string& needle);
 
+// Waits (pidfd + poll, no sleeping) until every one of `pids` has exited;
+// false when one is still there after `limit`. For processes that are not
+// our children, e.g. QEMUs killed with a SIGKILLed harness: they need a
+// moment to die after their parent did.
+bool all_exit_within(const std::vector<int>& pids, std::chrono::milliseconds limit);
+
 }  // namespace numasoak::testing
