@@ -154,6 +154,22 @@ Headline make_headline(const std::vector<CellSummary>& cells, const std::optiona
         }
       text += fmt::format("; no alternative reached a median (best: {}, {} of {} runs failed): more than {:.0f}x slower",
                           shown->row.name, shown->failures, shown->runs, least / *bad->median_s);
+      // All the alternatives' exposure together against bad-pmd's: the exact
+      // (conditional binomial) lower bound of the failure-rate ratio.
+      stats::Tally alt;
+      for (const auto& c : cells)
+        if (c.amplify_us == amp && c.row.alternative) {
+          alt.failures += c.failures;
+          alt.exposure += c.exposure_s;
+        }
+      const auto cmp = stats::compare_rates({bad->failures, bad->exposure_s}, alt);
+      if (cmp.informative) {
+        h.rate_ratio_lower = cmp.ratio_lower;
+        text += fmt::format(" (failure rate {} vs {} for all alternatives together, {} failures in {:.0f} s: ratio >= {:.1f}, exact 95%)",
+                            stats::format_rate(bad->per_hour),
+                            stats::format_rate(stats::failures_per_hour(alt.failures, Duration(static_cast<Duration::rep>(alt.exposure * 1000)))),
+                            alt.failures, alt.exposure, cmp.ratio_lower);
+      }
     }
   }
   if (!h.bad_pmd_fastest && fastest != nullptr && fastest != bad)
@@ -230,7 +246,7 @@ void to_json(nlohmann::json& j, const BenchReport& r) {
   j["headline"] = {{"text", h.text}, {"bad_pmd_median_ttf_s", opt(h.bad_pmd_median_s)},
                    {"best_alternative", h.best_alternative ? nlohmann::json(*h.best_alternative) : nlohmann::json(nullptr)},
                    {"best_alternative_median_ttf_s", opt(h.best_alternative_median_s)}, {"ratio", opt(h.ratio)},
-                   {"bad_pmd_fastest", h.bad_pmd_fastest},
+                   {"bad_pmd_fastest", h.bad_pmd_fastest}, {"rate_ratio_lower", opt(h.rate_ratio_lower)},
                    {"natural_failures_per_hour", h.natural ? rate_json(*h.natural) : nlohmann::json(nullptr)}};
 }
 

@@ -62,6 +62,9 @@ struct Headline {
   std::optional<std::string> best_alternative;
   std::optional<double> best_alternative_median_s;
   std::optional<double> ratio;             // best alternative median / bad-pmd median (x faster)
+  // When no alternative reached a median: the exact 95% lower bound of
+  // bad-pmd's failure rate over all the alternatives' together.
+  std::optional<double> rate_ratio_lower;
   std::optional<stats::RateEstimate> natural;
   bool bad_pmd_fastest = false;
 };

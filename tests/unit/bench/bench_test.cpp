@@ -152,6 +152,9 @@ TEST(BenchSummary, HeadlineWhenNoAlternativeFails) {
   const Headline h = make_headline(cells, std::nullopt);
   EXPECT_FALSE(h.ratio);
   EXPECT_NE(h.text.find("more than 6x slower"), std::string::npos) << h.text;
+  ASSERT_TRUE(h.rate_ratio_lower);
+  EXPECT_GT(*h.rate_ratio_lower, 1.0);  // 2 failures in 20 s against 0 in 120 s
+  EXPECT_NE(h.text.find("ratio >= "), std::string::npos) << h.text;
 }
 
 TEST(BenchSummary, TableAndJsonCarryEveryPart) {
