@@ -55,7 +55,7 @@ TEST(BadInput, KernelThatIsNotABzImage) {
   TempDir t("notkernel");
   const fs::path k = t.path / "vmlinuz";
   write(k, "this is not a kernel\n");
-    // -q: no progress line ("kernel vmlinuz: resolving"), only the error.
+  // -q: no progress line ("kernel vmlinuz: resolving"), only the error.
   expect_one_line_error(run_cli({"-q", "run", "--kernel", k.string(), "--accel", "tcg"}), 2, {k.string(), "not a bzImage"});
 }
 
