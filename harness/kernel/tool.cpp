@@ -1,5 +1,6 @@
 #include "kernel/tool.h"
 
+#include <map>
 #include <array>
 #include <boost/asio/read.hpp>
 #include <boost/process/args.hpp>
@@ -16,6 +17,7 @@
 #include <memory>
 
 #include "common/error.h"
+#include "common/child_env.h"
 
 namespace numasoak::kernel {
 
@@ -93,9 +95,9 @@ ToolResult run_tool(asio::io_context& io, const ToolRun& run, bool capture) {
     }
   }
   std::vector<std::string> args(run.argv.begin() + 1, run.argv.end());
-  bp::environment env = boost::this_process::environment();
-  env["LC_ALL"] = "C";  // tool output is parsed: keep it in English
-  for (const auto& [k, v] : run.env) env[k] = v;
+  std::map<std::string, std::string> overrides{{"LC_ALL", "C"}};  // tool output is parsed: keep it in English
+  for (const auto& [k, v] : run.env) overrides[k] = v;
+  const bp::environment env = child_environment(overrides);
 
   ToolResult result;
   auto out = std::make_shared<PipeReader>(io, false, run, capture ? &result.out : nullptr);

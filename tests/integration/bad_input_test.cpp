@@ -135,7 +135,7 @@ TEST(BadInput, JsonToAClosedPipe) {
   // The same commands with a reader work (the test above is not vacuous).
   const CliResult ok = run_cli({"check", "--json", good.string()});
   EXPECT_EQ(ok.exit_code, 0) << ok.err;
-  EXPECT_NO_THROW((void)nlohmann::json::parse(ok.out));
+  EXPECT_TRUE(nlohmann::json::accept(ok.out)) << ok.out;
 }
 
 TEST(BadInput, OutputDirectoryThatIsAFile) {
@@ -151,7 +151,9 @@ TEST(BadInput, OutputDirectoryThatIsAFile) {
   const fs::path c = t.path / "c.toml";
   write(c, "name = \"outfile\"\nkernels = [\"6.1\"]\nruns_per_kernel = 1\nduration = \"5s\"\naccel = \"tcg\"\noutput = \"" +
                f.string() + "\"\n");
-  const CliResult r = run_cli({"compare", c.string()}, CliOptions{std::chrono::seconds(120)});
+  CliOptions options;
+  options.limit = std::chrono::seconds(120);
+  const CliResult r = run_cli({"compare", c.string()}, options);
   expect_one_line_error(r, 2, {f.string(), "not a directory"});
 }
 

@@ -7,6 +7,7 @@
 #include <functional>
 #include <sstream>
 #include <sys/wait.h>
+#include "common/child_env.h"
 
 namespace numasoak::testing {
 
@@ -56,8 +57,7 @@ CliResult run_cli(const std::vector<std::string>& args, const CliOptions& option
     if (--pending == 0) limit.cancel();
   };
   auto on_exit = bp::on_exit([&](int, const std::error_code&) { one_done(); });
-  bp::environment env = boost::this_process::environment();  // a copy: ours stays as it is
-  for (const auto& [k, v] : options.env) env[k] = v;
+  const bp::environment env = child_environment(options.env);
   const std::string cwd = (options.cwd.empty() ? std::filesystem::current_path() : options.cwd).string();
   bp::child child = options.stdout_closed
                         ? bp::child(bp::exe = NUMASOAK_CLI, bp::args = args, bp::start_dir = cwd, env, bp::std_in < bp::null,

@@ -2,6 +2,7 @@
 // issue 8), each with real processes: real QEMU and kernels where a guest is
 // involved, the real CLI where the promise is about the CLI. One test per
 // promise; each fails if the promise breaks.
+#include <map>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -19,6 +20,7 @@
 #include "guest_fixture.h"
 #include "process_backend.h"
 #include "store/store.h"
+#include "common/child_env.h"
 
 namespace numasoak::testing {
 namespace {
@@ -383,13 +385,13 @@ RunResult run_with_clock_jump(const std::string& init, int duration_s, const std
   EXPECT_TRUE(fs::exists(lib)) << lib << " (scripts/install-deps installs faketime)";
   const fs::path spec = fs::temp_directory_path() / ("numasoak-faketime-" + std::to_string(::getpid()));
   std::ofstream(spec) << "+0\n";
-  bp::environment env = boost::this_process::environment();  // a copy: ours stays as it is
-  env["LD_PRELOAD"] = lib.string();
-  env["FAKETIME_TIMESTAMP_FILE"] = spec.string();
-  env["FAKETIME_NO_CACHE"] = "1";
-  env["FAKETIME_DONT_FAKE_MONOTONIC"] = "1";
-  env["NUMASOAK_RUN_HELPER_INIT"] = init;
-  env["NUMASOAK_RUN_HELPER_DURATION"] = std::to_string(duration_s);
+  const bp::environment env = child_environment(std::map<std::string, std::string>{
+      {"LD_PRELOAD", lib.string()},
+      {"FAKETIME_TIMESTAMP_FILE", spec.string()},
+      {"FAKETIME_NO_CACHE", "1"},
+      {"FAKETIME_DONT_FAKE_MONOTONIC", "1"},
+      {"NUMASOAK_RUN_HELPER_INIT", init},
+      {"NUMASOAK_RUN_HELPER_DURATION", std::to_string(duration_s)}});
   bp::ipstream out;
   // The filter makes a test_integration without the helper hook in main()
   // run nothing (and this test fail), never the whole suite again.

@@ -5,6 +5,7 @@
 // failed Run of kind panic), nothing numasoak-* is left behind, orphans of
 // dead harnesses are removed and nothing else, the errors a user can meet
 // are one line naming the host, and a host that claims KVM is probed.
+#include <map>
 #include <gtest/gtest.h>
 
 #include <boost/asio/io_context.hpp>
@@ -23,6 +24,7 @@
 #include "vm/libvirt/owner.h"
 #include "vm/libvirt/libvirt_backend.h"
 #include "vm/qemu/qemu_backend.h"
+#include "common/child_env.h"
 
 namespace numasoak::testing {
 namespace {
@@ -176,8 +178,7 @@ TEST_F(LibvirtBackendTest, KilledHarnessLeavesNoDomain) {
   namespace bp = boost::process;
   const std::string name = fmt::format("numasoak-test-killed-{}", ::getpid());
   bp::ipstream out;
-  bp::environment env = boost::this_process::environment();  // a copy: ours stays as it is
-  env["NUMASOAK_LIBVIRT_HELPER_GUEST"] = name;
+  const bp::environment env = child_environment(std::map<std::string, std::string>{{"NUMASOAK_LIBVIRT_HELPER_GUEST", name}});
   bp::child helper(bp::exe = "/proc/self/exe",
                    bp::args = std::vector<std::string>{}, env,
                    bp::std_out > out, bp::std_err > bp::null);
@@ -328,7 +329,9 @@ TEST_F(LibvirtBackendTest, KvmProbeDecidesTheDomainTypeHere) {
   if (backend.info().kvm) {
     ASSERT_TRUE(backend.info().kvm_works.has_value()) << "a host that lists KVM is probed with a real boot";
     EXPECT_EQ(*backend.info().kvm_works, d->accel == vm::Accel::kKvm);
-    if (d->accel == vm::Accel::kTcg) EXPECT_NE(d->warning.find("KVM does not work"), std::string::npos) << d->warning;
+    if (d->accel == vm::Accel::kTcg) {
+      EXPECT_NE(d->warning.find("KVM does not work"), std::string::npos) << d->warning;
+    }
   } else {
     EXPECT_EQ(d->accel, vm::Accel::kTcg);
     EXPECT_FALSE(backend.info().kvm_works.has_value()) << "nothing to boot";
