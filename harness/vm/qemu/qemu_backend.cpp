@@ -88,7 +88,10 @@ class QemuGuestImpl : public std::enable_shared_from_this<QemuGuestImpl> {
     accept_stream(*agent_, [self](std::string_view b) { if (self->handlers_.on_agent) self->handlers_.on_agent(b); }, agent_eof_);
     qmp_acceptor_->async_accept([self](const boost::system::error_code& ec, local::socket s) {
       if (ec) return;
-      self->qmp_ = std::make_unique<QmpClient>(std::move(s), [self](const std::string& ev) { self->on_qmp_event(ev); });
+      const std::weak_ptr<QemuGuestImpl> weak = self;  // the client must not keep its guest alive
+      self->qmp_ = std::make_shared<QmpClient>(std::move(s), [weak](const std::string& ev) {
+        if (auto guest = weak.lock()) guest->on_qmp_event(ev);
+      });
       self->qmp_->start();
       if (self->quit_requested_) self->qmp_->execute("quit");
     });
@@ -256,7 +259,7 @@ class QemuGuestImpl : public std::enable_shared_from_this<QemuGuestImpl> {
   std::unique_ptr<ScopedDir> dir_;
   std::unique_ptr<local::acceptor> console_, agent_, qmp_acceptor_;
   std::vector<std::shared_ptr<local::socket>> sockets_;
-  std::unique_ptr<QmpClient> qmp_;
+  std::shared_ptr<QmpClient> qmp_;
   std::unique_ptr<bp::child> child_;
   std::vector<std::string> argv_;
   asio::steady_timer exit_timer_, kill_timer_;

@@ -34,26 +34,26 @@ void QmpClient::flush() {
   if (writing_ || outbox_.empty() || !socket_.is_open()) return;
   writing_ = true;
   boost::asio::async_write(socket_, boost::asio::buffer(outbox_.front()),
-                           [this](const boost::system::error_code& ec, size_t) {
-                             writing_ = false;
+                           [self = shared_from_this()](const boost::system::error_code& ec, size_t) {
+                             self->writing_ = false;
                              if (ec) return;
-                             outbox_.pop_front();
-                             flush();
+                             self->outbox_.pop_front();
+                             self->flush();
                            });
 }
 
 void QmpClient::read() {
-  socket_.async_read_some(boost::asio::buffer(chunk_), [this](const boost::system::error_code& ec, size_t n) {
+  socket_.async_read_some(boost::asio::buffer(chunk_), [self = shared_from_this()](const boost::system::error_code& ec, size_t n) {
     if (ec) return;  // QEMU closed the monitor: it is exiting
-    buffer_.append(chunk_, n);
+    self->buffer_.append(self->chunk_, n);
     size_t pos;
-    while ((pos = buffer_.find('\n')) != std::string::npos) {
-      std::string line = buffer_.substr(0, pos);
-      buffer_.erase(0, pos + 1);
-      handle_line(line);
+    while ((pos = self->buffer_.find('\n')) != std::string::npos) {
+      std::string line = self->buffer_.substr(0, pos);
+      self->buffer_.erase(0, pos + 1);
+      self->handle_line(line);
     }
-    if (buffer_.size() > kMaxQmpLine) buffer_.clear();
-    read();
+    if (self->buffer_.size() > kMaxQmpLine) self->buffer_.clear();
+    self->read();
   });
 }
 

@@ -4,16 +4,21 @@
 // before it), reports asynchronous events (GUEST_PANICKED, SHUTDOWN) by
 // name, and sends commands without waiting for their replies: numasoak only
 // needs `quit`, and the process exit is the real answer to that.
+//
+// Owned by shared_ptr: its pending reads and writes keep it alive, so the
+// guest that owns it may go first (and must hand it only a weak reference
+// to itself in `on_event`, or the two keep each other alive forever).
 #pragma once
 
 #include <boost/asio/local/stream_protocol.hpp>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <string>
 
 namespace numasoak::vm {
 
-class QmpClient {
+class QmpClient : public std::enable_shared_from_this<QmpClient> {
  public:
   using Socket = boost::asio::local::stream_protocol::socket;
 
