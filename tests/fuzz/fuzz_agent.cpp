@@ -8,20 +8,13 @@
 #include <string_view>
 #include <variant>
 
-#include "common/utf8.h"
+#include "inert.h"
 #include "telemetry/parser.h"
 #include "telemetry/telemetry.h"
 
 namespace {
 
-void check_text(std::string_view s) {
-  if (s.size() > numasoak::telemetry::AgentParser::kMaxText) std::abort();
-  for (size_t i = 0; i < s.size();) {
-    const auto [cp, len] = numasoak::utf8::decode(s, i);
-    if (len == 0 || (numasoak::utf8::is_control(cp) && cp != '\t')) std::abort();
-    i += len;
-  }
-}
+void check_text(std::string_view s) { numasoak::fuzz::check_inert(s, numasoak::telemetry::AgentParser::kMaxText); }
 
 }  // namespace
 

@@ -7,22 +7,11 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "common/utf8.h"
+#include "inert.h"
 #include "console/line_assembler.h"
 #include "console/scan.h"
 
-namespace {
-
-void check_inert(std::string_view s, size_t max) {
-  if (s.size() > max) std::abort();
-  for (size_t i = 0; i < s.size();) {
-    const auto [cp, len] = numasoak::utf8::decode(s, i);
-    if (len == 0 || (numasoak::utf8::is_control(cp) && cp != '\t')) std::abort();
-    i += len;
-  }
-}
-
-}  // namespace
+using numasoak::fuzz::check_inert;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace numasoak::console;
