@@ -337,6 +337,23 @@ KernelArtifact ready_bzimage(const KernelSpec& spec, Clock::time_point t0, const
   return a;
 }
 
+// The last step of every build, downloaded or compiled: stamp and write the
+// manifest, then move the finished folder into the cache in one rename.
+KernelArtifact publish_build(TempBuild& tmp, BuildLog& log, json manifest, const fs::path& final,
+                             const std::string& name, const std::string& key, Clock::time_point t0,
+                             const Reporter& report) {
+  manifest["built_at"] = now_iso();
+  manifest["build_seconds"] = seconds(since(t0));
+  write_file_atomic(tmp.dir() / "manifest.json", manifest.dump(2) + "\n");
+  log.close();
+  publish_dir(tmp.dir(), final);
+  tmp.published();
+  KernelArtifact a = artifact_from_dir(final, name, key);
+  a.elapsed = since(t0);
+  report(BuildPhase::kDone, a.bzimage.string());
+  return a;
+}
+
 KernelArtifact fetch_debian_image(const BuildInputs& in, const std::string& key, const BuildOptions& options,
                                   Clock::time_point t0, const Reporter& report) {
   const fs::path kernels = cache_dir() / "kernels";
@@ -404,16 +421,8 @@ KernelArtifact fetch_debian_image(const BuildInputs& in, const std::string& key,
             {"banner", version.empty() ? "" : "Linux version " + version},
             {"image_version", version},
             {"bzimage", {{"file", "bzImage"}, {"size", size}, {"sha256", sha256_file(tmp.dir() / "bzImage")}}},
-            {"built_at", now_iso()},
-            {"build_seconds", seconds(since(t0))}};
-  write_file_atomic(tmp.dir() / "manifest.json", m.dump(2) + "\n");
-  log.close();
-  publish_dir(tmp.dir(), final);
-  tmp.published();
-  KernelArtifact a = artifact_from_dir(final, in.spec.name, key);
-  a.elapsed = since(t0);
-  report(BuildPhase::kDone, a.bzimage.string());
-  return a;
+};
+  return publish_build(tmp, log, std::move(m), final, in.spec.name, key, t0, report);
 }
 
 // Runs make in the source tree with the object tree and compiler we use everywhere.
@@ -631,18 +640,9 @@ KernelArtifact compile_kernel(const BuildInputs& resolved, const std::string& ke
             {"image_version", image_version},
             {"bzimage", {{"file", "bzImage"}, {"size", size}, {"sha256", sha256_file(tmp.dir() / "bzImage")}}},
             {"cc_count", cc},
-            {"jobs", jobs},
-            {"built_at", now_iso()},
-            {"build_seconds", seconds(since(t0))}};
-  write_file_atomic(tmp.dir() / "manifest.json", m.dump(2) + "\n");
+            {"jobs", jobs}};
   log.note("published " + final.string());
-  log.close();
-  publish_dir(tmp.dir(), final);
-  tmp.published();
-  KernelArtifact a = artifact_from_dir(final, in.spec.name, key);
-  a.elapsed = since(t0);
-  report(BuildPhase::kDone, a.bzimage.string());
-  return a;
+  return publish_build(tmp, log, std::move(m), final, in.spec.name, key, t0, report);
 }
 
 }  // namespace
