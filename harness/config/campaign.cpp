@@ -295,7 +295,7 @@ class Loader {
         type_issue(v, prefix, "a table");
         continue;
       }
-      check_keys(*t, prefix, {"source", "patches", "fragments", "amplifier", "description"});
+      check_keys(*t, prefix, {"source", "patches", "fragments", "amplifier", "debug", "description"});
       KernelSpec spec;
       spec.name = name;
       spec.where = loc_or(t, loc_key(k));
@@ -334,9 +334,10 @@ class Loader {
       if (auto p = get_string_array(*t, prefix, "patches")) spec.patches = *p;
       if (auto f = get_string_array(*t, prefix, "fragments")) spec.fragments = *f;
       if (auto a = get_bool(*t, prefix, "amplifier")) spec.amplifier = *a;
+      if (auto d = get_bool(*t, prefix, "debug")) spec.debug = *d;
       if (auto d = get_string(*t, prefix, "description")) spec.description = *d;
-      if (!spec.needs_build() && (!spec.patches.empty() || spec.amplifier)) {
-        issue_at(spec.where, prefix, "a prebuilt kernel cannot take patches or the amplifier",
+      if (!spec.needs_build() && (!spec.patches.empty() || spec.amplifier || spec.debug)) {
+        issue_at(spec.where, prefix, "a prebuilt kernel cannot take patches, the amplifier or debug",
                  "use a source (debian:linux-source-6.1 or a tree) to patch");
       }
       const fs::path patch_root = data_dir() / "images" / "patches";
@@ -344,6 +345,17 @@ class Loader {
         if (!fs::is_directory(patch_root / series)) {
           issue(t->get("patches"), prefix + ".patches", fmt::format("patch series '{}' not found in {}", series, patch_root.string()));
         }
+      }
+      // Every kernel numasoak builds also has its debug variant, unless the
+      // file defines that name itself (or this one is already a debug build).
+      const std::string debug_name = name + kDebugSuffix;
+      if (spec.needs_build() && !spec.debug && !kt->contains(debug_name)) {
+        KernelSpec d = spec;
+        d.name = debug_name;
+        d.debug = true;
+        d.description = (spec.description.empty() ? name : spec.description) +
+                        " [debug: lockdep, KASAN, DEBUG_VM, PAGE_TABLE_CHECK, SLUB_DEBUG_ON]";
+        out[debug_name] = std::move(d);
       }
       out[name] = std::move(spec);
     }
@@ -700,7 +712,8 @@ nlohmann::json campaign_to_json(const Campaign& c) {
                             {"source", describe_source(k)},
                             {"patches", k.patches},
                             {"fragments", k.fragments},
-                            {"amplifier", k.amplifier}});
+                            {"amplifier", k.amplifier},
+                            {"debug", k.debug}});
   }
   return j;
 }

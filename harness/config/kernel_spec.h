@@ -33,6 +33,12 @@ struct KernelSpec {
   // series (images/patches/<series>/amplifier), or the source's own
   // (images/patches/<major.minor>/amplifier) when there are no patches.
   bool amplifier = false;
+  // A debug build: images/kernel/numasoak-debug.config (lockdep, KASAN,
+  // DEBUG_VM, PAGE_TABLE_CHECK, SLUB_DEBUG_ON, ...) merged after the
+  // fragments, in a work tree of its own (a debug .config recompiles
+  // everything, so it must not share objects with the plain build). Every
+  // built kernel NAME has a variant "NAME:debug" (kDebugSuffix) with this set.
+  bool debug = false;
   SourceLocation where;      // where it was defined
 
   bool needs_build() const { return kind == KernelSourceKind::kDebianSource || kind == KernelSourceKind::kTree; }
@@ -41,6 +47,11 @@ struct KernelSpec {
 }  // namespace numasoak
 
 namespace numasoak {
+// The name suffix of a kernel's debug variant: "6.1+backport:debug".
+inline constexpr const char* kDebugSuffix = ":debug";
+// The fragment a debug build adds (images/kernel/<name>.config).
+inline constexpr const char* kDebugFragment = "numasoak-debug";
+
 // "debian:linux-source-6.1", "debian-image:linux-image-amd64" or the path.
 std::string describe_source(const KernelSpec& spec);
 }  // namespace numasoak

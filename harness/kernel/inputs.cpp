@@ -272,7 +272,12 @@ BuildInputs resolve_inputs(const KernelSpec& spec, const fs::path& images_dir) {
     }
     for (const auto& f : files) in.amplifier.push_back({base + "/amplifier/" + f.filename().string(), f, read_file(f)});
   }
-  const auto fragments = spec.fragments.empty() ? std::vector<std::string>{"numasoak-guest"} : spec.fragments;
+  auto fragments = spec.fragments.empty() ? std::vector<std::string>{"numasoak-guest"} : spec.fragments;
+  if (spec.debug) {
+    // kernel_spec.h: the debug fragment last, and a work tree of its own.
+    fragments.push_back(kDebugFragment);
+    in.source.slug += "-debug";
+  }
   for (const auto& name : fragments) {
     const fs::path p = resolve_fragment(name, spec, images_dir);
     std::error_code ec;
