@@ -10,8 +10,12 @@ namespace {
 
 // A Call Trace that starts this far into a report belongs to something else.
 constexpr std::uint64_t kTraceStartLimit = 64;
+// ... except in lockdep reports: the lock chains come first, "stack backtrace:" last.
+constexpr std::uint64_t kLockTraceStartLimit = 400;
 // Markers not taken yet beyond this are dropped (first_marker() stays).
 constexpr size_t kMaxPendingMarkers = 1024;
+// A WARN()/BUG() marker this many lines after a Link::kLead message reports that message.
+constexpr std::uint64_t kLeadReach = 12;
 
 bool starts_trace(std::string_view message) {
   return message.find("Call Trace:") != std::string_view::npos ||
@@ -27,6 +31,12 @@ bool trace_tag(std::string_view message) {
 
 bool same_printer(std::string_view a, std::string_view b) { return a.empty() || b.empty() || a == b; }
 
+// The function a lockdep held-lock line names: " #0: ffffffff82a0b0c0 (lock_me_up){+.+.}-{2:2}, at: func+0x1d/0x40"
+std::string_view held_lock_function(std::string_view message) {
+  const size_t at = message.find(", at: ");
+  return at == std::string_view::npos ? std::string_view{} : frame_function(message.substr(at + 6));
+}
+
 }  // namespace
 
 struct Detector::Open {
@@ -34,10 +44,14 @@ struct Detector::Open {
   SignatureMatch match;
   Duration deadline{0};
   bool truncated = false;
+  bool lead_joined = false;  // a Link::kLead report took its WARNING/BUG already
   // Guilty-frame search.
   bool in_trace = false;
   std::string ip_frame;     // first useful RIP:/pc : function
   std::string trace_frame;  // first useful Call Trace function
+  std::string ip_weak;      // a lock wrapper, when nothing better turns up (weak_frame)
+  std::string trace_weak;
+  std::string held_lock_frame;  // lockdep: where the first held lock was taken
 };
 
 Detector::Detector(DetectorOptions options) : options_(options) {
@@ -54,7 +68,8 @@ void Detector::feed(std::string_view line, Duration host_time) {
   advance(host_time);
   const ConsoleLine cl = parse_console_line(line);
 
-  if (auto match = match_signature(cl.message)) {
+  std::optional<SignatureMatch> match = match_signature(cl.message);
+  if (match && (match->signature->link != Link::kBootBanner || unexpected_reboot(cl.uptime))) {
     if (match->signature->continuation) {
       // Join the newest open report from the same printer, if any.
       for (size_t i = open_.size(); i-- > 0;) {
@@ -62,6 +77,27 @@ void Detector::feed(std::string_view line, Duration host_time) {
         if (!same_printer(r.failure.caller, cl.caller)) continue;
         r.failure.followed_by.emplace_back(match->signature->kind);
         r.failure.severity = std::max(r.failure.severity, match->signature->severity);
+        if (match->signature->link == Link::kRetitle) {
+          r.failure.kind = std::string(match->signature->kind);
+          r.match = std::move(*match);
+        }
+        attach(r, line, cl.message);
+        if (r.failure.report_lines >= options_.report_max_lines) complete(i);
+        return;
+      }
+    } else if (follows_lead(*match->signature)) {
+      // The WARNING/kernel BUG of a message just printed ("refcount_t: underflow" then "WARNING: CPU: ...").
+      for (size_t i = open_.size(); i-- > 0;) {
+        Open& r = open_[i];
+        if (!same_printer(r.failure.caller, cl.caller)) continue;
+        if (r.match.signature->link != Link::kLead || r.lead_joined || r.failure.report_lines > kLeadReach) break;
+        r.lead_joined = true;
+        r.failure.followed_by.emplace_back(match->signature->kind);
+        r.failure.severity = std::max(r.failure.severity, match->signature->severity);
+        if (r.failure.source.empty() && match->signature->source_group > 0 &&
+            static_cast<size_t>(match->signature->source_group) < match->groups.size()) {
+          r.failure.source = neutralize(match->groups[static_cast<size_t>(match->signature->source_group)], 200);
+        }
         attach(r, line, cl.message);
         if (r.failure.report_lines >= options_.report_max_lines) complete(i);
         return;
@@ -83,6 +119,18 @@ void Detector::feed(std::string_view line, Duration host_time) {
   }
 }
 
+bool Detector::unexpected_reboot(std::optional<double> uptime) {
+  // The first banner is the boot. A later one (printed at uptime 0, as the kernel does; a program that
+  // cats /proc/version mid-run prints no such timestamp) with no marker since the one before is a
+  // reboot nobody reported: a failure. After a report it is that report's consequence (panic=N).
+  const bool kernel_printed = !uptime || *uptime == 0.0;
+  if (!kernel_printed) return false;
+  const bool unexpected = banners_ > 0 && markers_started_ == markers_at_banner_;
+  ++banners_;
+  markers_at_banner_ = markers_started_;
+  return unexpected;
+}
+
 void Detector::start(std::string_view line, std::string_view message, std::string_view caller,
                      std::optional<double> uptime, SignatureMatch match, Duration host_time) {
   if (open_.size() >= options_.max_open_reports) complete(0);
@@ -100,6 +148,7 @@ void Detector::start(std::string_view line, std::string_view message, std::strin
   r.deadline = host_time + options_.report_window;
   r.match = std::move(match);
 
+  ++markers_started_;
   Marker m;
   m.kind = r.failure.kind;
   m.title = build_title(r.match, {});
@@ -131,12 +180,23 @@ void Detector::attach(Open& r, std::string_view line, std::string_view message) 
       f.report += '\n';
     }
   }
-  if (message.empty() || f.report_lines > kTraceStartLimit) return;
-
   const FrameRule rule = r.match.signature->frame;
+  if (message.empty() || f.report_lines > (rule == FrameRule::kLockTrace ? kLockTraceStartLimit : kTraceStartLimit)) {
+    return;
+  }
+  if (rule == FrameRule::kLockTrace && r.held_lock_frame.empty()) {
+    const auto held = held_lock_function(message);
+    if (!held.empty() && !skip_frame(held, rule)) r.held_lock_frame = std::string(held);
+  }
   if (r.ip_frame.empty()) {
     const auto ip = ip_function(message);
-    if (!ip.empty() && !skip_frame(ip, rule)) r.ip_frame = std::string(ip);
+    if (!ip.empty() && !skip_frame(ip, rule)) {
+      if (!weak_frame(ip)) {
+        r.ip_frame = std::string(ip);
+      } else if (r.ip_weak.empty()) {
+        r.ip_weak = std::string(ip);
+      }
+    }
   }
   if (starts_trace(message)) {
     r.in_trace = true;
@@ -149,7 +209,12 @@ void Detector::attach(Open& r, std::string_view line, std::string_view message) 
     if (!trace_tag(message)) r.in_trace = false;  // the trace ended
     return;
   }
-  if (!questionable && !skip_frame(fn, rule)) r.trace_frame = std::string(fn);
+  if (questionable || skip_frame(fn, rule)) return;
+  if (!weak_frame(fn)) {
+    r.trace_frame = std::string(fn);
+  } else if (r.trace_weak.empty()) {
+    r.trace_weak = std::string(fn);
+  }
 }
 
 void Detector::complete(size_t index) {
@@ -166,11 +231,17 @@ void Detector::complete(size_t index) {
       break;
     case FrameRule::kRipOrTrace:
     case FrameRule::kStallTrace:
-      frame = !r.ip_frame.empty() ? r.ip_frame : r.trace_frame;
+      for (const std::string* c : {&r.ip_frame, &r.trace_frame, &r.ip_weak, &r.trace_weak}) {
+        if (frame.empty()) frame = *c;
+      }
+      break;
+    case FrameRule::kLockTrace:
+      frame = !r.trace_frame.empty() ? r.trace_frame : !r.held_lock_frame.empty() ? r.held_lock_frame : r.trace_weak;
       break;
     case FrameRule::kTrace:
     case FrameRule::kHungTrace:
-      frame = r.trace_frame;
+    case FrameRule::kAllocTrace:
+      frame = !r.trace_frame.empty() ? r.trace_frame : r.trace_weak;
       break;
   }
   r.failure.guilty_frame = neutralize(frame, 128);

@@ -9,6 +9,11 @@
 // only lines from the same caller, or lines without an id, are attached, so
 // reports printed at once by two CPUs do not mix.
 //
+// A WARN()/BUG() that reports a message printed just before it ("refcount_t:
+// underflow", "list_add corruption", "ODEBUG:") joins that message's report
+// (Link::kLead). A second kernel boot banner with no report since the first
+// is a failure of its own: kind "unexpected-reboot" (Link::kBootBanner).
+//
 // One event is one failure: inside an open report, markers that usually
 // follow another (the panic after an oops, the "invalid opcode" after
 // "kernel BUG at", a pmd_clear_bad frame under "bad pmd") join it instead of
@@ -97,6 +102,8 @@ class Detector {
   struct Open;
   void start(std::string_view line, std::string_view message, std::string_view caller,
              std::optional<double> uptime, SignatureMatch match, Duration host_time);
+  // A boot banner arrived (Link::kBootBanner): whether it is a reboot no report explains.
+  bool unexpected_reboot(std::optional<double> uptime);
   void attach(Open& r, std::string_view line, std::string_view message);
   void complete(size_t index);
 
@@ -107,6 +114,9 @@ class Detector {
   std::optional<Marker> first_marker_;
   std::uint64_t lines_ = 0;
   std::uint64_t failures_ = 0;
+  std::uint64_t markers_started_ = 0;   // reports started, ever
+  std::uint64_t banners_ = 0;           // kernel boot banners seen
+  std::uint64_t markers_at_banner_ = 0;  // markers_started_ at the last banner
 };
 
 }  // namespace numasoak::console

@@ -30,6 +30,15 @@ std::string trimmed(std::string_view s, size_t max = 120) {
   return std::string(s.substr(0, max));
 }
 
+// "Padding overwritten. 0x..-0x.. @offset=8" -> "Padding overwritten"; "Attempt to free object(0x..)
+// outside of slab" -> "Attempt to free object": the reason without the numbers that differ each time.
+std::string reason_head(std::string_view s) {
+  const size_t cut = std::min({s.find(". "), s.find('('), s.find(" 0x"), s.find(':'), s.size()});
+  std::string out = trimmed(s.substr(0, cut));
+  while (!out.empty() && (out.back() == '.' || out.back() == '!' || out.back() == ',')) out.pop_back();
+  return out;
+}
+
 std::string strip_suffix(std::string_view function) {
   return std::string(function.substr(0, function.find('.')));
 }
@@ -70,9 +79,23 @@ const std::vector<Signature> kTable = {
 
   // --- sanitizers ---------------------------------------------------------------------------
   // BUG: KASAN: slab-use-after-free in foo+0x12/0x34
-  {"kasan", Severity::kError, "BUG: KASAN: ", R"(BUG: KASAN: ([\w-]+) in ([\w.]+))",
-   FrameRule::kMarker, false, 0, 2,
-   [](const TitleParts& p) { return "KASAN: " + p.groups[1] + " in " + strip_suffix(p.groups[2]); }},
+  // BUG: KASAN: double-free or invalid-free in kfree+0x..: the marker names the allocator, so the frame
+  // comes from the Call Trace past kasan_*, kfree, __slab_free, ... (kAllocTrace); else the marker's function.
+  {"kasan", Severity::kError, "BUG: KASAN: ", R"(BUG: KASAN: ([\w-]+(?: or [\w-]+)?) in ([\w.]+))",
+   FrameRule::kAllocTrace, false, 0, 2,
+   [](const TitleParts& p) {
+     return "KASAN: " + p.groups[1] + " in " + (p.frame.empty() ? strip_suffix(p.groups[2]) : std::string(p.frame));
+   }},
+  // arm64 tag-based KASAN, asynchronous mode: "BUG: KASAN: invalid-access" with no address.
+  {"kasan", Severity::kError, "BUG: KASAN: ", R"(BUG: KASAN: ([\w-]+)\s*$)",
+   FrameRule::kAllocTrace, false, 0, 0,
+   [](const TitleParts& p) { return with_frame("KASAN: " + p.groups[1], p.frame); }},
+  // After "general protection fault, probably for non-canonical address 0xdffffc...": the shadow address
+  // KASAN's instrumentation computed. The fault is the KASAN report (Link::kRetitle), named from RIP.
+  // KASAN: null-ptr-deref in range [0x0000000000000000-0x0000000000000007]
+  {"kasan", Severity::kFatal, "KASAN: ", R"(KASAN: ((?:maybe |probably )?[\w-]+) in range \[)",
+   FrameRule::kRipOrTrace, true, 0, 0,
+   [](const TitleParts& p) { return with_frame("KASAN: " + p.groups[1], p.frame); }, Link::kRetitle},
   // UBSAN: array-index-out-of-bounds in mm/foo.c:12:3
   {"ubsan", Severity::kWarning, "UBSAN: ", R"(UBSAN: ([\w-]+(?: [\w-]+){0,4}) in (([^\s:]+):\d+))",
    FrameRule::kTrace, false, 2, 0,
@@ -100,6 +123,10 @@ const std::vector<Signature> kTable = {
    R"(INFO: task .{1,80}:\d+ blocked for more than \d+ seconds)",
    FrameRule::kHungTrace, false, 0, 0,
    [](const TitleParts& p) { return with_frame("INFO: task hung", p.frame); }},
+  // syzkaller's name for a task that ignores SIGKILL; kept so logs from its tools classify the same.
+  {"hung-task", Severity::kError, "can't die", R"(INFO: task .{0,80}can't die)",
+   FrameRule::kHungTrace, false, 0, 0,
+   [](const TitleParts& p) { return with_frame("INFO: task can't die", p.frame); }},
   // rcu: INFO: rcu_preempt detected stalls on CPUs/tasks:
   // rcu: INFO: rcu_sched self-detected stall on CPU
   {"rcu-stall", Severity::kError, "stall",
@@ -112,6 +139,11 @@ const std::vector<Signature> kTable = {
   {"panic", Severity::kFatal, "Kernel panic - not syncing", R"(Kernel panic - not syncing:? ?)",
    FrameRule::kRipOrTrace, true, 0, 0,
    [](const TitleParts& p) { return "kernel panic: " + trimmed(p.rest); }},
+  // PAGE_TABLE_CHECK: a page mapped in a way its counters forbid. BUG_ON() inside the checker, so the
+  // culprit is the caller of the page_table_check_* hook.
+  {"page-table-check", Severity::kFatal, "kernel BUG at mm/page_table_check.c", R"(kernel BUG at (mm/page_table_check\.c:\d+))",
+   FrameRule::kRipOrTrace, false, 1, 0,
+   [](const TitleParts& p) { return with_frame("page_table_check: kernel BUG", p.frame); }},
   // kernel BUG at mm/huge_memory.c:2123!
   {"kernel-bug", Severity::kFatal, "kernel BUG at ", R"(kernel BUG at (([^\s:!]+):\d+))",
    FrameRule::kRipOrTrace, false, 1, 0,
@@ -129,11 +161,93 @@ const std::vector<Signature> kTable = {
   {"warning", Severity::kWarning, "WARNING: ", R"(WARNING: ([\w./-]+:\d+) at ([\w.]+)\+0x)",
    FrameRule::kMarker, false, 1, 2,
    [](const TitleParts& p) { return with_frame("WARNING", p.frame); }},
-  // lockdep
-  {"warning", Severity::kWarning, "WARNING: ",
-   R"(WARNING: (possible circular locking dependency detected|possible recursive locking detected|inconsistent lock state|suspicious RCU usage|possible irq lock inversion dependency detected|bad unlock balance detected!|held lock freed!|lock held when returning to user space!))",
+  // --- lockdep (kernel/locking/lockdep.c) and PROVE_RCU ---------------------------------------
+  // All of them say "the locking is wrong here", the kernel goes on (with lockdep off): kind "lockdep".
+  // "possible deadlock" covers every report that names a lock-order cycle, as syzkaller titles them.
+  {"lockdep", Severity::kError, "WARNING: ",
+   R"(WARNING: (?:possible circular locking dependency detected|possible recursive locking detected|possible irq lock inversion dependency detected|[\w-]+-safe -> [\w-]+-unsafe lock order detected))",
+   FrameRule::kLockTrace, false, 0, 0,
+   [](const TitleParts& p) { return with_frame("possible deadlock", p.frame); }},
+  {"lockdep", Severity::kError, "WARNING: ",
+   R"(WARNING: (inconsistent lock state|bad unlock balance detected!|held lock freed!|lock held when returning to user space!|Nested lock was not taken|bad contention detected!|chain_key collision))",
+   FrameRule::kLockTrace, false, 0, 0,
+   [](const TitleParts& p) { return with_frame(reason_head(p.groups[1]), p.frame); }},
+  // WARNING: kworker/0:1/23 still has locks held!
+  {"lockdep", Severity::kError, "still has locks held", R"(WARNING: \S{1,80}/\d+ still has locks held!)",
+   FrameRule::kLockTrace, false, 0, 0,
+   [](const TitleParts& p) { return with_frame("still has locks held", p.frame); }},
+  {"lockdep", Severity::kError, "INFO: trying to register non-static key", R"(INFO: trying to register non-static key)",
+   FrameRule::kLockTrace, false, 0, 0,
+   [](const TitleParts& p) { return with_frame("trying to register non-static key", p.frame); }},
+  // Lockdep ran out of room or was handed a bad key: it switches itself off, the kernel is fine.
+  {"lockdep", Severity::kWarning, "BUG: ",
+   R"(BUG: (MAX_\w+ too low|looking up invalid subclass|key \S+ has not been registered))",
+   FrameRule::kLockTrace, false, 0, 0,
+   [](const TitleParts& p) {
+     return p.groups[1].rfind("MAX_", 0) == 0 ? "BUG: " + p.groups[1] : with_frame("BUG: " + reason_head(p.groups[1]), p.frame);
+   }},
+  // WARNING: suspicious RCU usage (INFO: before 3.x). PROVE_RCU is part of lockdep, so kind "lockdep".
+  {"lockdep", Severity::kError, "suspicious RCU usage", R"((?:WARNING|INFO): suspicious RCU usage)",
+   FrameRule::kLockTrace, false, 0, 0,
+   [](const TitleParts& p) { return with_frame("suspicious RCU usage", p.frame); }},
+
+  // --- messages that a WARN()/BUG() right after them reports (Link::kLead) -----------------------
+  // refcount_t: underflow; use-after-free.   (lib/refcount.c, WARN_ONCE)
+  {"refcount", Severity::kWarning, "refcount_t: ", R"(refcount_t: ([\w ;!?-]{1,60}?)\.?\s*$)",
+   FrameRule::kAllocTrace, false, 0, 0,
+   [](const TitleParts& p) { return with_frame("refcount_t: " + p.groups[1], p.frame); }, Link::kLead},
+  // list_add corruption. prev->next should be next (...), but was ... (prev=...).   (lib/list_debug.c)
+  // list_del corruption, ffff8880...->next is LIST_POISON1 (dead000000000100)
+  {"list-corruption", Severity::kError, " corruption", R"((list_add|list_del|list_bl_add|list_bl_del|hlist_add|hlist_del) corruption\b)",
+   FrameRule::kAllocTrace, false, 0, 0,
+   [](const TitleParts& p) { return with_frame(p.groups[1] + " corruption", p.frame); }, Link::kLead},
+  // ODEBUG: free active (active state 0) object: 0000000065bd2d6b object type: timer_list hint: foo+0x0/0x10
+  {"debugobjects", Severity::kError, "ODEBUG: ",
+   R"(ODEBUG: (\w+) (\w+) \(active state \d+\)(?: object: \S+)? object type: (\w+))",
+   FrameRule::kAllocTrace, false, 0, 0,
+   [](const TitleParts& p) { return with_frame("ODEBUG: " + p.groups[1] + " " + p.groups[2] + " " + p.groups[3], p.frame); },
+   Link::kLead},
+  // object ffff... is on stack ffff..., but NOT annotated.
+  {"debugobjects", Severity::kError, "annotated.", R"(object \S+ is (NOT )?on stack \S+, but (NOT )?annotated)",
+   FrameRule::kAllocTrace, false, 0, 0,
+   [](const TitleParts& p) { return with_frame("ODEBUG: object stack annotation", p.frame); }, Link::kLead},
+  // CHECK_DATA_CORRUPTION() in fs/: VFS: Busy inodes after unmount of sda1 (ext4)
+  {"vfs", Severity::kError, "VFS: Busy inodes after unmount", R"(VFS: Busy inodes after unmount of \S+ \(([\w.-]{1,40})\))",
+   FrameRule::kAllocTrace, false, 0, 0,
+   [](const TitleParts& p) { return "VFS: Busy inodes after unmount of " + p.groups[1]; }, Link::kLead},
+  {"vfs", Severity::kError, "VFS: Busy inodes after unmount", R"(VFS: Busy inodes after unmount)",
+   FrameRule::kAllocTrace, false, 0, 0,
+   [](const TitleParts&) { return std::string("VFS: Busy inodes after unmount"); }, Link::kLead},
+  // VFS: Close: file count is 0 (f_op=ext4_file_operations)
+  {"vfs", Severity::kError, "VFS: Close: file count is 0", R"(VFS: Close: file count is 0)",
+   FrameRule::kAllocTrace, false, 0, 0,
+   [](const TitleParts& p) { return with_frame("VFS: Close: file count is 0", p.frame); }, Link::kLead},
+  // VM_BUG_ON_PAGE()/VM_BUG_ON_FOLIO(): dump_page() ends "page dumped because: VM_BUG_ON_FOLIO(...)", then BUG().
+  // Under "BUG: Bad page state" the same line is part of that report (continuation).
+  {"vm-bug", Severity::kError, "page dumped because: ", R"(page dumped because: (VM_BUG_ON_\w+|.{1,100}))",
+   FrameRule::kRipOrTrace, true, 0, 0,
+   [](const TitleParts& p) {
+     return with_frame(p.groups[1].rfind("VM_BUG_ON", 0) == 0 ? p.groups[1] : "page dumped because: " + reason_head(p.groups[1]), p.frame);
+   }, Link::kLead},
+
+  // --- lock debugging (DEBUG_SPINLOCK, kernel/locking/spinlock_debug.c) -------------------------
+  // BUG: spinlock bad magic on CPU#1, swapper/1/0     BUG: rwlock wrong owner on CPU#0, sh/83, ffffffff82a0b0c0
+  {"bug", Severity::kError, "BUG: ", R"(BUG: (spinlock|rwlock) ([a-z][a-z ]{2,30}?) on CPU#\d+)",
    FrameRule::kTrace, false, 0, 0,
-   [](const TitleParts& p) { return "WARNING: " + p.groups[1]; }},
+   [](const TitleParts& p) { return with_frame("BUG: " + p.groups[1] + " " + p.groups[2], p.frame); }},
+
+  // --- SLUB debug (slub_debug=, SLUB_DEBUG_ON): mm/slub.c slab_bug() ---------------------------
+  // BUG kmalloc-64 (Not tainted): Object already free    BUG kmalloc-128 (Tainted: G    B  ): Poison overwritten
+  {"slab", Severity::kError, "BUG ",
+   R"((?:^|[^\w])BUG [\w.:@-]{1,64} \((?:Not tainted|Tainted: [^)]{1,40})\): (.{1,120}))",
+   FrameRule::kAllocTrace, false, 0, 0,
+   [](const TitleParts& p) { return with_frame("SLUB: " + reason_head(p.groups[1]), p.frame); }},
+
+  // --- network and other leaks ------------------------------------------------------------------
+  // unregister_netdevice: waiting for lo to become free. Usage count = 2
+  {"netdev-refcount", Severity::kError, "unregister_netdevice: waiting for ",
+   R"(unregister_netdevice: waiting for \S{1,40} to become free)", FrameRule::kTrace, false, 0, 0,
+   [](const TitleParts&) { return std::string("unregister_netdevice: waiting for DEV to become free"); }},
 
   // --- oopses -------------------------------------------------------------------------------
   // general protection fault, probably for non-canonical address 0xdffffc...: 0000 [#1] PREEMPT SMP
@@ -150,14 +264,43 @@ const std::vector<Signature> kTable = {
    FrameRule::kRipOrTrace, true, 0, 0,
    [](const TitleParts& p) { return with_frame("invalid opcode", p.frame); }},
   // arm64 die() with a reason other than Oops: "Internal error: <reason>: 0000000002000000 [#1] SMP"
-  {"oops", Severity::kFatal, "Internal error: ", R"(Internal error: ([^:\[]{1,80}): [0-9a-f]+ \[#\d+\])",
+  {"oops", Severity::kFatal, "Internal error: ", R"(Internal error: ([^:\[]{0,80}): [0-9a-f]+ \[#\d+\])",
    FrameRule::kRipOrTrace, true, 0, 0,
-   [](const TitleParts& p) { return with_frame("Internal error: " + p.groups[1], p.frame); }},
+   [](const TitleParts& p) {
+     return with_frame(trimmed(p.groups[1]).empty() ? "Internal error" : "Internal error: " + trimmed(p.groups[1]), p.frame);
+   }},
   // arm64 and others: Unable to handle kernel NULL pointer dereference at virtual address 0000000000000008
   {"unable-to-handle", Severity::kFatal, "Unable to handle kernel ",
    R"(Unable to handle kernel ([A-Za-z][\w -]{0,80}))",
    FrameRule::kRipOrTrace, false, 0, 0,
    [](const TitleParts& p) { return with_frame("Unable to handle kernel " + before_at(p.groups[1]), p.frame); }},
+
+  // x86 traps: die("<trap>") prints "<trap>: <error code> [#N]": divide error: 0000 [#1] PREEMPT SMP
+  // (also "stack guard page", "double fault", "stack segment", "bounds", "int3", "alignment check")
+  {"oops", Severity::kFatal, " [#", R"(^([a-z][a-z0-9 ]{2,40}): [0-9a-f]{4,16} \[#\d+\])",
+   FrameRule::kRipOrTrace, true, 0, 0,
+   [](const TitleParts& p) { return with_frame(p.groups[1], p.frame); }},
+  // PANIC: double fault, error_code: 0x0   (arch/x86/kernel/traps.c; "double fault: 0000 [#1]" joins it)
+  {"oops", Severity::kFatal, "PANIC: double fault", R"(PANIC: double fault)",
+   FrameRule::kRipOrTrace, false, 0, 0,
+   [](const TitleParts& p) { return with_frame("PANIC: double fault", p.frame); }},
+  // BUG: TASK stack guard page was hit at 00000000f6f7b8a5 (stack is ...)   (then "stack guard page: 0000 [#1]")
+  {"oops", Severity::kFatal, "stack guard page was hit", R"(BUG: (\w+) stack guard page was hit)",
+   FrameRule::kRipOrTrace, false, 0, 0,
+   [](const TitleParts& p) { return with_frame("BUG: " + p.groups[1] + " stack guard page was hit", p.frame); }},
+  // arm: "Unhandled fault: page domain fault (0x01b) at 0x00000000", then "Internal error: : 1b [#1]" (joins)
+  {"oops", Severity::kFatal, "Unhandled fault: ", R"(Unhandled (fault|prefetch abort): ([\w ()/-]{1,60}?) \(0x[0-9a-f]+\) at 0x)",
+   FrameRule::kRipOrTrace, false, 0, 0,
+   [](const TitleParts& p) { return with_frame("Unhandled " + p.groups[1] + ": " + p.groups[2], p.frame); }},
+  // arm64: "Unhandled 64-bit el1h sync exception on CPU0, ESR 0x..." then panic("Unhandled exception")
+  {"oops", Severity::kFatal, "Unhandled ", R"(Unhandled ([\w-]+ \w+ \w+) exception on CPU\d+, ESR)",
+   FrameRule::kRipOrTrace, false, 0, 0,
+   [](const TitleParts& p) { return with_frame("Unhandled " + p.groups[1] + " exception", p.frame); }},
+  // The boot banner. Only the detector knows whether it is the first (Link::kBootBanner).
+  // Linux version 6.1.192+ (root@vm) (gcc (Debian 12.2.0-14) 12.2.0, GNU ld ...) #2 SMP ...
+  {"unexpected-reboot", Severity::kFatal, "Linux version ", R"(^Linux version \d+\.\d+\S* \(.{1,200}\) #\d+)",
+   FrameRule::kTrace, false, 0, 0,
+   [](const TitleParts&) { return std::string("unexpected kernel reboot"); }, Link::kBootBanner},
 
   // --- other BUG: lines ---------------------------------------------------------------------
   // BUG: kernel NULL pointer dereference, address: 0000000000000000
@@ -387,7 +530,9 @@ bool skip_frame(std::string_view f, FrameRule rule) {
                           "pmd_none_or_trans_huge_or_clear_bad", "print_bad_pte", "bad_page", "dump_page",
                           "__dump_page", "kasan_", "__kasan", "__asan", "ubsan_", "__ubsan", "check_memory_region",
                           "lockdep", "lock_acquire", "lock_release", "__lock_acquire", "check_preemption_disabled",
-                          "debug_smp_processor_id", "__might_sleep", "__might_resched", "__schedule_bug"})) {
+                          "debug_smp_processor_id", "__might_sleep", "__might_resched", "__schedule_bug", "spin_bug",
+                          "spin_dump", "rwlock_bug", "debug_spin_lock_before", "debug_spin_unlock",
+                          "page_table_check_", "__page_table_check_"})) {
     return true;
   }
   switch (rule) {
@@ -398,9 +543,48 @@ bool skip_frame(std::string_view f, FrameRule rule) {
       return starts_with_any(f, {"rcu", "__rcu", "sysvec_", "asm_sysvec_", "__sysvec_", "hrtimer", "__hrtimer",
                                  "tick_", "update_process_times", "irq_exit", "__irq_exit", "__do_softirq",
                                  "watchdog_timer_fn", "smp_call_function", "csd_lock"});
+    case FrameRule::kLockTrace:
+      // lockdep's own frames and every way of taking a lock: the culprit is who asked for it.
+      return weak_frame(f) ||
+             starts_with_any(f, {"validate_chain", "check_noncircular", "check_prev_add", "check_prevs_add",
+                                 "check_deadlock", "check_irq_usage", "check_usage", "print_", "mark_lock",
+                                 "mark_usage", "mark_held_locks", "valid_state", "register_lock_class",
+                                 "look_up_lock_class", "debug_check_no_locks", "debug_show_", "debug_locks_off",
+                                 "lock_", "__lock_", "rcu_read_lock", "__rcu_read_lock", "rcu_lock_acquire",
+                                 "rcu_read_lock_held", "rcu_lockdep", "might_lock", "__might_fault", "might_fault",
+                                 "__raw_", "do_raw_", "hlock_class", "init_timer_key", "__init_waitqueue_head",
+                                 "__mutex_init", "__init_rwsem", "__raw_spin_lock_init", "lockdep_init_map"});
+    case FrameRule::kAllocTrace:
+      return starts_with_any(f, {"refcount_warn_saturate", "refcount_", "__refcount_", "__list_add_valid",
+                                 "__list_del_entry_valid", "__list_add_valid_or_report",
+                                 "__list_del_entry_valid_or_report", "list_add", "list_del", "__list_add",
+                                 "__list_del", "hlist_", "debug_print_object", "debug_object_", "__debug_object",
+                                 "debug_check_no_obj_freed", "__debug_check_no_obj_freed", "kfree", "kvfree",
+                                 "kmem_cache_free", "__kmem_cache_free", "slab_free", "__slab_free", "do_slab_free",
+                                 "free_debug_processing", "free_to_partial_list", "free_consistency_checks",
+                                 "on_freelist", "check_object", "check_bytes_and_report", "check_slab",
+                                 "check_valid_pointer", "print_trailer", "object_err", "slab_err", "slab_bug",
+                                 "slab_fix", "alloc_debug_processing", "___slab_alloc", "__slab_alloc",
+                                 "slab_alloc", "slab_post_alloc_hook", "slab_free_freelist_hook", "slab_free_hook",
+                                 "kmem_cache_alloc", "__kmalloc", "kmalloc", "kzalloc", "kmalloc_trace",
+                                 "__kmem_cache_alloc", "kmem_cache_free_bulk", "build_detached_freelist",
+                                 "____kasan", "print_report", "print_address_description", "describe_object",
+                                 "complete_report_info", "filp_close", "generic_shutdown_super", "kill_"}) ||
+             weak_frame(f);
     default:
       return false;
   }
 }
+
+bool weak_frame(std::string_view f) {
+  return starts_with_any(f, {"_raw_spin_", "_raw_read_", "_raw_write_", "do_raw_spin_", "do_raw_read_",
+                             "do_raw_write_", "queued_spin_lock", "native_queued_spin", "__pv_queued_spin",
+                             "queued_read_lock", "queued_write_lock", "spin_bug", "spin_dump", "rwlock_bug",
+                             "debug_spin_lock", "mutex_lock", "__mutex_lock", "mutex_unlock", "__mutex_unlock",
+                             "mutex_trylock", "down_read", "down_write", "up_read", "up_write", "__down_",
+                             "__up_", "rwsem_", "rt_spin_", "rt_mutex_", "__rt_mutex"});
+}
+
+bool follows_lead(const Signature& s) { return s.kind == "warning" || s.kind == "kernel-bug"; }
 
 }  // namespace numasoak::console

@@ -31,6 +31,24 @@ enum class FrameRule : std::uint8_t {
   kTrace,       // the Call Trace only: the reporter is a helper (bad pmd -> pmd_clear_bad)
   kHungTrace,   // the Call Trace, also skipping scheduler, lock and wait frames
   kStallTrace,  // IP or Call Trace, also skipping RCU and timer-interrupt frames
+  kLockTrace,   // lockdep: the Call Trace of "stack backtrace:", skipping lock and lockdep frames, else the
+                // function a held lock was taken at ("#0: ... at: func+0x..")
+  kAllocTrace,  // the Call Trace, also skipping allocator and debug-object frames (kfree, __slab_free, ...)
+};
+
+// How a marker relates to the markers around it.
+enum class Link : std::uint8_t {
+  kNone,
+  // The line is the message of a WARN()/BUG() that follows ("refcount_t: underflow", "list_add corruption",
+  // "ODEBUG: free active", "page dumped because:"): the warning or kernel BUG marker the same printer writes
+  // within the next few lines joins this report, which keeps this row's kind and title.
+  kLead,
+  // (With `continuation`) joining an open report gives it this row's kind, title and frame rule: KASAN's
+  // "null-ptr-deref in range [...]" says what the general protection fault above it really was.
+  kRetitle,
+  // The kernel's boot banner ("Linux version ..."): the first starts the log; a later one with no report
+  // since the one before is an unexpected reboot. The detector decides; the row only recognises it.
+  kBootBanner,
 };
 
 // What a title is built from.
@@ -54,7 +72,11 @@ struct Signature {
   int source_group;  // capture holding FILE:LINE where the kernel printed it (0: none)
   int frame_group;   // capture holding the function, for FrameRule::kMarker (0: none)
   TitleFn title;     // raw title; normalize_title() is applied after
+  Link link = Link::kNone;
 };
+
+// Whether a marker of this row is the WARNING or kernel BUG that a Link::kLead message announced.
+bool follows_lead(const Signature& s);
 
 const std::vector<Signature>& signatures();
 
@@ -92,5 +114,9 @@ std::string_view ip_function(std::string_view message);
 // Whether a frame is plumbing rather than the culprit for this rule
 // (dump_stack, panic, __warn, report_bug, pmd_clear_bad, ...).
 bool skip_frame(std::string_view function, FrameRule rule);
+
+// Lock wrappers (_raw_spin_lock, mutex_lock, ...): named only when no better frame exists, so a
+// null-pointer lock of the same object has the same title whichever wrapper took it.
+bool weak_frame(std::string_view function);
 
 }  // namespace numasoak::console
