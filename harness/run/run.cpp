@@ -233,7 +233,8 @@ void Run::take_detector_output() {
 }
 
 void Run::record_failure(FailureRecord f) {
-  spdlog::info("{}: {} — {}", plan_.run_id, f.kind, f.title);
+  // A run that goes on after a failure sees the same one again and again: log each once, count the rest.
+  if (++failure_counts_[f.kind + " — " + f.title] == 1) spdlog::info("{}: {} — {}", plan_.run_id, f.kind, f.title);
   if (result_.failures.empty()) {
     result_.kind = f.kind;
     result_.title = f.title;
@@ -348,6 +349,9 @@ void Run::finish(const vm::ExitInfo* info) {
   console_lines_.finish([this](std::string_view line) { on_console_line(line); });
   detector_.finish();
   take_detector_output();
+  for (const auto& [failure, count] : failure_counts_) {
+    if (count > 1) spdlog::info("{}: {} (x{} this run)", plan_.run_id, failure, count);
+  }
   const Duration end = now();
   if (workload_started_) result_.exposure_s = seconds(workload_ended_.value_or(end) - *workload_started_);
 

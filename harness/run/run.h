@@ -19,6 +19,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -119,6 +120,7 @@ class Run {
   std::function<void()> started_hook_;
   std::unique_ptr<vm::Guest> guest_;
   RunResult result_;
+  std::map<std::string, size_t> failure_counts_;  // "kind — title" -> times seen: logged once per run
 
   console::LineAssembler console_lines_;
   console::Detector detector_;
