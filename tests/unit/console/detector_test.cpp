@@ -351,5 +351,115 @@ TEST(Detector, ReportTextIsNeutralised) {
   EXPECT_EQ(f[0].report.find('\x1b'), std::string::npos);
 }
 
+// Issue 17 ---------------------------------------------------------------------------------------
+
+TEST(Detector, WarningAfterALeadMessageIsThatMessagesReport) {
+  const auto f = run({
+      "[   12.1][   T83] ------------[ cut here ]------------",
+      "[   12.1][   T83] refcount_t: underflow; use-after-free.",
+      "[   12.1][   T83] WARNING: CPU: 0 PID: 83 at lib/refcount.c:28 refcount_warn_saturate+0x97/0x110",
+      "[   12.1][   T83] RIP: 0010:refcount_warn_saturate+0x97/0x110",
+      "[   12.1][   T83] Call Trace:",
+      "[   12.1][   T83]  <TASK>",
+      "[   12.1][   T83]  lkdtm_REFCOUNT_DEC_NEGATIVE+0x56/0x70",
+      "[   12.1][   T83]  lkdtm_do_action+0x11/0x20",
+  });
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].kind, "refcount");
+  EXPECT_EQ(f[0].title, "refcount_t: underflow; use-after-free in lkdtm_REFCOUNT_DEC_NEGATIVE");
+  EXPECT_EQ(f[0].source, "lib/refcount.c:28");
+  EXPECT_EQ(f[0].followed_by, std::vector<std::string>{"warning"});
+}
+
+TEST(Detector, KasanRangeRetitlesTheGeneralProtectionFault) {
+  const auto f = run({
+      "[   20.0][   T90] general protection fault, probably for non-canonical address 0xdffffc0000000000: 0000 [#1] PREEMPT SMP KASAN",
+      "[   20.0][   T90] KASAN: null-ptr-deref in range [0x0000000000000000-0x0000000000000007]",
+      "[   20.0][   T90] CPU: 1 PID: 90 Comm: sh Not tainted 6.1.192+ #2",
+      "[   20.0][   T90] RIP: 0010:_raw_spin_lock+0x1b/0x40",
+      "[   20.0][   T90] Call Trace:",
+      "[   20.0][   T90]  <TASK>",
+      "[   20.0][   T90]  change_pmd_range.isra.0+0x1a2/0x9c0",
+  });
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].kind, "kasan");
+  EXPECT_EQ(f[0].title, "KASAN: null-ptr-deref in change_pmd_range");  // past the lock wrapper
+  EXPECT_EQ(f[0].severity, Severity::kFatal);
+}
+
+TEST(Detector, LockWrapperIsTheFrameOnlyWhenNothingElseIs) {
+  const auto f = run({
+      "[ 20.0] BUG: kernel NULL pointer dereference, address: 0000000000000000",
+      "[ 20.0] RIP: 0010:_raw_spin_lock+0x1b/0x40",
+  });
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].title, "BUG: kernel NULL pointer dereference in _raw_spin_lock");
+}
+
+TEST(Detector, LockdepTitleComesFromTheBacktracePastLockFrames) {
+  std::vector<std::string> lines = {
+      "[ 30.0] ============================================",
+      "[ 30.0] WARNING: possible recursive locking detected",
+      "[ 30.0] --------------------------------------------",
+      "[ 30.0] sh/83 is trying to acquire lock:",
+      "[ 30.0] ffffffff82a0b0c0 (lock_me_up){+.+.}-{2:2}, at: lkdtm_SPINLOCKUP+0x1d/0x40",
+  };
+  for (int i = 0; i < 80; ++i) lines.push_back("[ 30.0]        filler line of the dependency chain");
+  for (const char* l : {"[ 30.0] stack backtrace:", "[ 30.0] Call Trace:", "[ 30.0]  <TASK>", "[ 30.0]  dump_stack_lvl+0x5b/0x77",
+                        "[ 30.0]  __lock_acquire.cold+0x12/0x2b", "[ 30.0]  lock_acquire+0xc4/0x2d0",
+                        "[ 30.0]  _raw_spin_lock+0x2f/0x40", "[ 30.0]  lkdtm_SPINLOCKUP+0x1d/0x40",
+                        "[ 30.0]  lkdtm_do_action+0x11/0x20"}) {
+    lines.emplace_back(l);
+  }
+  const auto f = run(lines);
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].kind, "lockdep");
+  EXPECT_EQ(f[0].title, "possible deadlock in lkdtm_SPINLOCKUP");
+}
+
+TEST(Detector, LockdepWithoutBacktraceNamesWhereTheLockWasTaken) {
+  const auto f = run({
+      "[ 30.0] WARNING: lock held when returning to user space!",
+      "[ 30.0] ------------------------------------------------",
+      "[ 30.0] sh/83 is leaving the kernel with locks still held!",
+      "[ 30.0] 1 lock held by sh/83:",
+      "[ 30.0]  #0: ffffffff82a0b0c0 (lock_me_up){+.+.}-{2:2}, at: lkdtm_SPINLOCKUP+0x1d/0x40",
+  });
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].title, "lock held when returning to user space in lkdtm_SPINLOCKUP");
+}
+
+TEST(Detector, SecondBootBannerWithoutAReportIsAnUnexpectedReboot) {
+  const std::string banner = "[    0.000000] Linux version 6.1.192+ (root@vm) (gcc 12.2.0, GNU ld 2.40) #2 SMP Tue Nov 24";
+  // One boot: nothing. A program printing /proc/version mid-run (not at uptime 0): nothing.
+  EXPECT_TRUE(run({banner, "[    5.0] numasoak: workload started",
+                   "[    6.0] Linux version 6.1.192+ (root@vm) (gcc 12.2.0) #2 SMP"}).empty());
+  // A reboot after a panic is the panic's consequence.
+  const auto after_panic = run({banner, "[    5.0] Kernel panic - not syncing: sysrq triggered crash", banner});
+  ASSERT_EQ(after_panic.size(), 1u);
+  EXPECT_EQ(after_panic[0].kind, "panic");
+  // A reboot with nothing before it is a failure, and it ends the run.
+  const auto silent = run({banner, "[    5.0] numasoak: workload started", banner, "[    0.000000] Command line: x", banner});
+  ASSERT_EQ(silent.size(), 1u);
+  EXPECT_EQ(silent[0].kind, "unexpected-reboot");
+  EXPECT_EQ(silent[0].title, "unexpected kernel reboot");
+  EXPECT_EQ(silent[0].line, 3u);
+  EXPECT_TRUE(silent[0].ends_run());
+}
+
+TEST(Detector, LeadJoinsOnlyTheWarningRightAfterIt) {
+  const auto f = run({
+      "[ 12.1] list_del corruption, ffff888004b1fd70->next is LIST_POISON1 (dead000000000100)",
+      "[ 12.1] WARNING: CPU: 0 PID: 83 at lib/list_debug.c:56 __list_del_entry_valid+0x9f/0xc0",
+      "[ 12.1] Call Trace:",
+      "[ 12.1]  __list_del_entry_valid+0x9f/0xc0",
+      "[ 12.1]  lkdtm_CORRUPT_LIST_DEL+0x90/0xd0",
+      "[ 12.2] WARNING: CPU: 0 PID: 83 at mm/mprotect.c:12 change_pte_range+0x1/0x2",
+  });
+  ASSERT_EQ(f.size(), 2u);
+  EXPECT_EQ(f[0].title, "list_del corruption in lkdtm_CORRUPT_LIST_DEL");
+  EXPECT_EQ(f[1].title, "WARNING in change_pte_range");
+}
+
 }  // namespace
 }  // namespace numasoak::console
