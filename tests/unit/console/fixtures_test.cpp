@@ -14,6 +14,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
+#include <iostream>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -162,6 +164,51 @@ TEST_P(ConsoleFixture, ChunkingDoesNotChangeTheResult) {
       EXPECT_EQ(chunked[i].report, whole[i].report);
     }
   }
+}
+
+// The whole corpus at once, as `numasoak scan tests/fixtures/consoles/*.log` would see it: one list of
+// every file whose first failure (kind, title) or clean verdict differs from its header, and the
+// detector's throughput in MB/s of console text (printed, not asserted: the machine is shared).
+TEST(ConsoleFixtures, CorpusGivesEveryFileItsHeader) {
+  std::vector<Fixture> fixtures;
+  for (const auto& p : fixture_paths()) fixtures.push_back(load(p));
+  std::vector<std::string> mismatches;
+  size_t crash_files = 0, clean_files = 0, bytes = 0;
+  for (const auto& f : fixtures) {
+    bytes += f.body.size();
+    const auto failures = scan_bytes(f.body);
+    const std::string& kind = f.header.at("kind");
+    if (kind == "none") {
+      ++clean_files;
+      if (!failures.empty()) mismatches.push_back(f.name + ": clean, got " + failures[0].kind + " '" + failures[0].title + "'");
+      continue;
+    }
+    ++crash_files;
+    if (failures.empty()) {
+      mismatches.push_back(f.name + ": expected " + kind + ", got nothing");
+    } else if (failures[0].kind != kind || failures[0].title != f.header.at("title")) {
+      mismatches.push_back(f.name + ": expected " + kind + " '" + f.header.at("title") + "', got " + failures[0].kind +
+                           " '" + failures[0].title + "'");
+    }
+  }
+  std::string list;
+  for (const auto& m : mismatches) list += "\n  " + m;
+  EXPECT_TRUE(mismatches.empty()) << mismatches.size() << " mismatches:" << list;
+
+  // Throughput: the corpus, repeated to about 16 MB so the figure is not noise.
+  std::string text;
+  while (text.size() < (16u << 20)) {
+    for (const auto& f : fixtures) text += f.body;
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto found = scan_bytes(text);
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double mb_per_s = static_cast<double>(text.size()) / 1e6 / s;
+  std::cout << "[ corpus   ] " << fixtures.size() << " files (" << crash_files << " with a crash, " << clean_files
+            << " clean, " << bytes / 1024 << " KiB), " << mismatches.size() << " mismatches\n"
+            << "[ scan     ] " << text.size() / 1000000 << " MB of console text in " << s << " s: " << mb_per_s
+            << " MB/s (" << found.size() << " failures)" << std::endl;
+  RecordProperty("scan_mb_per_s", std::to_string(mb_per_s));
 }
 
 std::string param_name(const ::testing::TestParamInfo<fs::path>& info) {
