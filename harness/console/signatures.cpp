@@ -569,7 +569,9 @@ bool skip_frame(std::string_view f, FrameRule rule) {
                                  "kmem_cache_alloc", "__kmalloc", "kmalloc", "kzalloc", "kmalloc_trace",
                                  "__kmem_cache_alloc", "kmem_cache_free_bulk", "build_detached_freelist",
                                  "____kasan", "print_report", "print_address_description", "describe_object",
-                                 "complete_report_info", "filp_close", "generic_shutdown_super", "kill_"}) ||
+                                 "complete_report_info", "filp_close", "generic_shutdown_super", "kill_", "memcpy",
+                                 "__memcpy", "memset", "__memset", "memmove", "__memmove", "strlen", "strcpy",
+                                 "strncpy", "copy_user_", "_copy_to_user", "_copy_from_user"}) ||
              weak_frame(f);
     default:
       return false;

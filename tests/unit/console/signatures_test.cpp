@@ -25,7 +25,8 @@ TEST(Signatures, KindsTheBriefAsksFor) {
   for (const auto& s : signatures()) kinds.insert(s.kind);
   for (auto k : {"bad-pmd", "bad-page-map", "bad-page-state", "bad-rss", "pmd-clear-bad", "panic", "kernel-bug", "bug",
                  "oops", "gpf", "warning", "soft-lockup", "hard-lockup", "hung-task", "rcu-stall", "kasan", "ubsan",
-                 "unable-to-handle"}) {
+                 "unable-to-handle", "lockdep", "refcount", "list-corruption", "debugobjects", "vfs", "vm-bug", "slab",
+                 "netdev-refcount", "page-table-check", "unexpected-reboot"}) {
     EXPECT_TRUE(kinds.count(k)) << k;
   }
 }
