@@ -99,28 +99,9 @@ void CampaignRunner::schedule() {
 void CampaignRunner::start_run(const RunRow& row) {
   const KernelSpec& spec = campaign_.kernel(row.kernel);
   const KernelArtifact& k = kernels_.at(row.kernel);
-  RunPlan plan;
-  plan.run_id = row.run_id;
-  plan.guest_name = fmt::format("numasoak-{}-{}", campaign_.name, sanitize_filename(row.run_id));
-  plan.kernel = row.kernel;
-  plan.kernel_release = k.release;
-  plan.kernel_image = k.bzimage;
-  plan.initrd = image_.path;
-  if (!k.dir.empty()) plan.manifests.push_back(k.dir / "manifest.json");
-  plan.manifests.push_back(image_.manifest);
-  plan.topology = campaign_.topology;
-  plan.workload = campaign_.workload;
-  if (!spec.amplifier) {
-    // A kernel without the amplifier series has no such parameter; passing
-    // it would be harmless but would make the record lie.
-    plan.workload.amplify_us = 0;
-    plan.workload.amplify_uffd_us = 0;
-  }
-  plan.watchdog = campaign_.watchdog;
-  plan.duration = campaign_.duration;
-  plan.on_failure = campaign_.on_failure;
-  plan.accel = accel_;
-  plan.out_dir = campaign_.output_dir / "runs" / sanitize_filename(row.run_id);
+  RunPlan plan = make_plan(campaign_, spec, k, image_, accel_,
+                           {row.run_id, fmt::format("numasoak-{}-{}", campaign_.name, sanitize_filename(row.run_id)),
+                            campaign_.output_dir / "runs" / sanitize_filename(row.run_id)});
   if (pool_) {
     // Each libvirt host decided KVM or TCG for itself: record what this
     // guest gets there, not what the campaign asked for.

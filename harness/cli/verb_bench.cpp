@@ -274,26 +274,18 @@ class BenchVerb {
     status_.done();
   }
 
+  // A bench run: the bench campaign's settings with this row's profile,
+  // amplifier and budget; it stops at the first failure unless `o` says
+  // otherwise, and a TCG guest gets at least 90 s to boot.
   RunPlan plan(const std::string& id, const KernelArtifact& k, const image::ImageArtifact& img, const std::string& profile,
-               int amplify_us, Duration duration) {
-    RunPlan p;
-    p.run_id = id;
-    p.guest_name = fmt::format("numasoak-bench-{}-{}", ::getpid(), ++guest_seq_);
-    p.kernel = k.name;
-    p.kernel_release = k.release;
-    p.kernel_image = k.bzimage;
-    p.initrd = img.path;
-    p.topology = campaign_.topology;
-    p.workload = campaign_.workload;
-    p.workload.profile = profile;
-    p.workload.amplify_us = amplify_us;
-    p.watchdog = campaign_.watchdog;
-    p.watchdog.boot = std::max(p.watchdog.boot, Duration(std::chrono::seconds(90)));
-    p.duration = duration;
-    p.on_failure = OnFailure::kStop;
-    p.accel = vm::Accel::kTcg;
-    p.out_dir = out_ / "runs" / id;
-    return p;
+               int amplify_us, Duration duration, PlanOverrides o = {}) {
+    o.profile = profile;
+    o.amplify_us = amplify_us;
+    o.duration = duration;
+    o.on_failure = o.on_failure.value_or(OnFailure::kStop);
+    o.min_boot = std::max(o.min_boot, Duration(std::chrono::seconds(90)));
+    return make_plan(campaign_, spec(k.name), k, img, vm::Accel::kTcg,
+                     {id, fmt::format("numasoak-bench-{}-{}", ::getpid(), ++guest_seq_), out_ / "runs" / id}, o);
   }
 
   bench::BatchResult run_batch(const std::string& phase, std::vector<RunPlan> plans, std::vector<std::string> labels,
@@ -425,11 +417,11 @@ class BenchVerb {
       if (interrupted_) break;
       std::vector<RunPlan> plans;
       for (int i = 0; i < g; ++i) {
-        RunPlan p = plan(fmt::format("scale-{}-{}", g, i + 1), kernel_, bench_image_.image, "bad-pmd", 200, o_.scaling_budget);
-        p.on_failure = OnFailure::kContinue;  // every guest runs the whole budget
-        p.watchdog.boot = std::max(p.watchdog.boot, Duration(std::chrono::seconds(60 * g)));
-        p.watchdog.silence = std::max(p.watchdog.silence, Duration(std::chrono::seconds(60 * g)));
-        plans.push_back(std::move(p));
+        PlanOverrides o;
+        o.on_failure = OnFailure::kContinue;  // every guest runs the whole budget
+        o.min_boot = o.min_silence = std::chrono::seconds(60 * g);
+        plans.push_back(plan(fmt::format("scale-{}-{}", g, i + 1), kernel_, bench_image_.image, "bad-pmd", 200,
+                             o_.scaling_budget, o));
       }
       auto r = run_batch(fmt::format("scaling x{}", g), std::move(plans),
                          std::vector<std::string>(static_cast<size_t>(g), fmt::format("x{}", g)), g);

@@ -141,22 +141,13 @@ ExitCode run_verb(const RunArgs& a, const Globals& g) {
   vm::QemuBackend backend(io);
   const vm::AccelDecision accel = decide_accel(io, backend, c.accel, kernel.bzimage, img.path);
 
-  RunPlan plan;
-  plan.run_id = fmt::format("{}-1", sanitize_filename(spec.name));
-  plan.guest_name = fmt::format("numasoak-run-{}-{}", ::getpid(), sanitize_filename(spec.name));
-  plan.kernel = spec.name;
-  plan.kernel_release = kernel.release;
-  plan.kernel_image = kernel.bzimage;
-  plan.initrd = img.path;
-  if (!kernel.dir.empty() && std::filesystem::exists(kernel.dir / "manifest.json")) plan.manifests.push_back(kernel.dir / "manifest.json");
-  plan.topology = c.topology;
-  plan.workload = c.workload;
-  plan.watchdog = c.watchdog;
-  if (accel.accel == vm::Accel::kTcg) plan.watchdog.boot = std::max(plan.watchdog.boot, Duration(std::chrono::seconds(60)));
-  plan.duration = c.duration;
-  plan.on_failure = c.on_failure;
-  plan.accel = accel.accel;
-  plan.out_dir = out / plan.run_id;
+  const std::string run_id = fmt::format("{}-1", sanitize_filename(spec.name));
+  PlanOverrides tcg;
+  // A TCG guest boots slowly: give its boot watchdog at least a minute.
+  if (accel.accel == vm::Accel::kTcg) tcg.min_boot = std::chrono::seconds(60);
+  const RunPlan plan = make_plan(c, spec, kernel, img, accel.accel,
+                                 {run_id, fmt::format("numasoak-run-{}-{}", ::getpid(), sanitize_filename(spec.name)), out / run_id},
+                                 tcg);
 
   std::optional<RunResult> result;
   Run run(io, backend, plan, [&](const RunResult& r) { result = r; });

@@ -11,7 +11,6 @@
 
 #include "common/clock.h"
 #include "common/paths.h"
-#include "spec/knobs.h"
 #include "vm/libvirt/libvirt_backend.h"
 
 namespace numasoak {
@@ -25,24 +24,6 @@ namespace {
 constexpr std::string_view kWorkloadStartedMarker = "numasoak: workload started";
 
 }  // namespace
-
-std::string run_cmdline(const RunPlan& plan) {
-  std::vector<std::string> parts;
-  // The amplifier parameters exist only in kernels built with the amplifier
-  // series; other kernels ignore unknown dotted parameters silently.
-  if (plan.workload.amplify_us > 0) parts.push_back(fmt::format("numasoak.race_widen_us={}", plan.workload.amplify_us));
-  if (plan.workload.amplify_uffd_us > 0) {
-    parts.push_back(fmt::format("numasoak.race_widen_uffd_us={}", plan.workload.amplify_uffd_us));
-  }
-  parts.push_back(fmt::format("{}profile={}", nsw::kPrefix, plan.workload.profile));
-  // The host decides when a run ends; the guest runs until it is stopped.
-  parts.push_back(fmt::format("{}duration=0", nsw::kPrefix));
-  for (const auto& [k, v] : plan.workload.knobs) parts.push_back(fmt::format("{}{}={}", nsw::kPrefix, k, v));
-  for (const auto& e : plan.workload.extra_cmdline) parts.push_back(e);
-  std::string out;
-  for (const auto& p : parts) out += (out.empty() ? "" : " ") + p;
-  return out;
-}
 
 Run::Run(boost::asio::io_context& io, vm::Backend& backend, RunPlan plan, Done done)
     : io_(io),
@@ -92,7 +73,7 @@ void Run::start() {
     return;
   }
   for (const auto& m : plan_.manifests) {
-    fs::copy_file(m, plan_.out_dir / m.filename(), fs::copy_options::overwrite_existing, ec);
+    fs::copy_file(m.source, plan_.out_dir / m.name, fs::copy_options::overwrite_existing, ec);
   }
 
   vm::GuestSpec spec;

@@ -30,35 +30,11 @@
 #include "console/line_assembler.h"
 #include "result/run_result.h"
 #include "run/agent_feed.h"
+#include "run/plan.h"
 #include "run/watchdog.h"
 #include "vm/backend.h"
 
 namespace numasoak {
-
-struct RunPlan {
-  std::string run_id;              // unique within the campaign, names the artifacts folder
-  std::string guest_name;          // unique guest/domain name
-  std::string kernel;              // campaign kernel name
-  std::string kernel_release;      // uname -r of the image, for the result
-  std::filesystem::path kernel_image;
-  std::filesystem::path initrd;
-  std::vector<std::filesystem::path> manifests;  // copied into the artifacts (kernel, image)
-  Topology topology;
-  WorkloadSpec workload;
-  WatchdogSpec watchdog;
-  Duration duration = std::chrono::minutes(3);
-  OnFailure on_failure = OnFailure::kStop;
-  vm::Accel accel = vm::Accel::kTcg;
-  std::filesystem::path out_dir;   // the run's artifacts folder (created)
-  std::string host = "local";
-  std::uint64_t console_log_cap = 64ull << 20;  // bytes of console log kept on disk
-  Duration report_window = std::chrono::seconds(5);
-  Duration stop_grace = std::chrono::seconds(5);
-};
-
-// The kernel command line a plan boots with (amplifier, workload knobs,
-// extra options); the backend adds console and panic settings.
-std::string run_cmdline(const RunPlan& plan);
 
 struct RunStatus {
   std::string phase;             // "booting", "running", "collecting", "stopping", "done"
