@@ -10,8 +10,9 @@ namespace {
 
 // A Call Trace that starts this far into a report belongs to something else.
 constexpr std::uint64_t kTraceStartLimit = 64;
-// ... except in lockdep reports: the lock chains come first, "stack backtrace:" last.
-constexpr std::uint64_t kLockTraceStartLimit = 400;
+// ... except in lockdep reports (the lock chains come first, "stack backtrace:" last) and allocator
+// reports (SLUB and KASAN dump the object and its shadow before the trace).
+constexpr std::uint64_t kLongReportTraceStartLimit = 400;
 // Markers not taken yet beyond this are dropped (first_marker() stays).
 constexpr size_t kMaxPendingMarkers = 1024;
 // A WARN()/BUG() marker this many lines after a Link::kLead message reports that message.
@@ -181,7 +182,8 @@ void Detector::attach(Open& r, std::string_view line, std::string_view message) 
     }
   }
   const FrameRule rule = r.match.signature->frame;
-  if (message.empty() || f.report_lines > (rule == FrameRule::kLockTrace ? kLockTraceStartLimit : kTraceStartLimit)) {
+  const bool long_report = rule == FrameRule::kLockTrace || rule == FrameRule::kAllocTrace;
+  if (message.empty() || f.report_lines > (long_report ? kLongReportTraceStartLimit : kTraceStartLimit)) {
     return;
   }
   if (rule == FrameRule::kLockTrace && r.held_lock_frame.empty()) {
