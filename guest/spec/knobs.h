@@ -93,6 +93,17 @@ struct KnobDef {
   X(refresh_every, kInt, 8, 0, 1000000, false, "", "",                                                             \
     "rewrite one 2 MiB block with a new generation every Nth pass; 0 = never")                                     \
   X(max_reports, kInt, 1000, 1, 1000000, false, "", "", "integrity events reported in detail per worker")      \
+  /* the transitions worker (guest/workload/transitions.h): every walker x every PMD transition */              \
+  X(transitions, kBool, 0, 0, 1, false, "", "",                                                                    \
+    "one more worker: every change_protection() walker against every PMD transition on anon and shmem THPs")      \
+  X(transitions_mb, kInt, 8, 6, 1024, false, "", "MiB", "memory per kind (anon, shmem) of the transitions worker")  \
+  X(transitions_pause_us, kInt, 1000, 0, 10000000, false, "", "us", "pause after each walk or transition")         \
+  X(shmem_thp, kChoice, 0, 0, 4, false, "advise|always|within_size|never|keep", "",                                \
+    "transparent_hugepage/shmem_enabled while the transitions worker runs")                                       \
+  X(oracle, kBool, 1, 0, 1, false, "", "",                                                                          \
+    "transitions worker: check that uffd-wp'd pages trap and PROT_READ pages fault on write")                      \
+  X(oracle_skip_protect, kBool, 0, 0, 1, false, "", "",                                                             \
+    "TEST ONLY: the oracle skips the protection it then checks (must be reported as a protection failure)")        \
   /* numasoak bench: an alternative stressor instead of the workers (guest/workload/external.h) */               \
   X(external, kChoice, 0, 0, 3, false, "none|selftest-migration|stress-ng-numa|stress-ng-vm-hugepage", "",        \
     "run this program (restarted when it exits) instead of the workers; the agent still reports vmstat rates")
@@ -137,6 +148,16 @@ inline constexpr std::array kProfiles = {
                "thp=always thp_defrag=madvise processes=1 region_mb=8 scan_focus=1 scan_drivers=1 balancing=1 touchers=1 "
                "touch_pause_us=2000 move_pages=1 mover=process mbind_interval_ms=200 migrate_pages_every=256 uffd_wp=1 "
                "uffd_wp_pause_us=20000 mprotect=0 split_collapse=0 integrity=1 verify_pause_ms=200"},
+    // bad-pmd plus the transitions worker: what a backport must survive
+    // (configs/validate-6.1.toml); the wrong 6.1 backports fail it.
+    ProfileDef{"transitions",
+               "bad-pmd plus every walker (NUMA, uffd-wp set/resolve, unregister, mprotect) against every PMD "
+               "transition (migrate, zap, split, collapse, fault) on anon and shmem THPs, and the protection oracle",
+               "numa_balancing=1 scan_delay_ms=0 scan_period_min_ms=1 scan_period_max_ms=10 scan_size_mb=16 "
+               "thp=always thp_defrag=madvise processes=1 region_mb=8 scan_focus=1 scan_drivers=1 balancing=1 touchers=1 "
+               "touch_pause_us=2000 move_pages=1 mover=process mbind_interval_ms=200 migrate_pages_every=256 uffd_wp=1 "
+               "uffd_wp_pause_us=20000 mprotect=0 split_collapse=0 integrity=1 verify_pause_ms=200 "
+               "transitions=1 transitions_mb=8 transitions_pause_us=1000 shmem_thp=advise oracle=1"},
     ProfileDef{"balancing-only", "NUMA balancing with toucher threads on every node, no explicit migration",
                "numa_balancing=1 scan_delay_ms=0 scan_period_min_ms=1 scan_period_max_ms=10 scan_size_mb=16 "
                "thp=always thp_defrag=madvise processes=2 region_mb=8 scan_focus=1 balancing=1 touchers=1 "

@@ -19,6 +19,8 @@ namespace type {
 inline constexpr std::string_view kStarted = "started";
 inline constexpr std::string_view kHeartbeat = "heartbeat";
 inline constexpr std::string_view kIntegrityError = "integrity_error";
+inline constexpr std::string_view kProtectionError = "protection_error";
+inline constexpr std::string_view kMatrix = "matrix";
 inline constexpr std::string_view kConfigError = "config_error";
 inline constexpr std::string_view kWarning = "warning";
 inline constexpr std::string_view kFinished = "finished";
@@ -53,7 +55,11 @@ inline constexpr std::array<std::string_view, 12> kVmstatCounters = {
   X(verify_passes)       /* full verification passes */                                           \
   X(integrity_events)    /* bad ranges found */                                                   \
   X(integrity_pages)     /* pages in those ranges */                                              \
-  X(worker_restarts)     /* workers that died and were started again */
+  X(worker_restarts)     /* workers that died and were started again */                          \
+  X(walker_ops)          /* transitions worker: change_protection() walks it issued */             \
+  X(transition_ops)      /* transitions worker: PMD transitions it caused */                       \
+  X(oracle_checks)       /* protection oracle: writes that must trap (uffd-wp) or fault (PROT_READ) */ \
+  X(protection_events)   /* ... that went through: protection lost */
 
 inline constexpr std::array kOpCounters = {
 #define NUMASOAK_NSW_OP_NAME(name) std::string_view(#name),
@@ -65,6 +71,43 @@ inline constexpr std::array kOpCounters = {
 // present only on kernels with the race-window amplifier
 // (/sys/module/numasoak/parameters/race_widen_hits).
 inline constexpr std::array<std::string_view, 1> kKernelCounters = {"race_widen_hits"};
+
+// The walker x transition matrix (the transitions worker, guest/README.md).
+// A cell counts the walks of one kind issued on a 2 MiB block while a
+// transition of one kind was in flight on the same block of one kind of
+// memory; the NUMA row counts the transitions done in heartbeat intervals in
+// which NUMA balancing updated page table entries (the scanner cannot be
+// asked which block it walks). Sent as a "matrix" message of non-zero cell
+// deltas, keyed "<walker>.<transition>.<memory>".
+#define NUMASOAK_NSW_WALKERS(X) X(numa) X(wp_set) X(wp_resolve) X(unregister) X(mprotect)
+#define NUMASOAK_NSW_TRANSITIONS(X) X(migrate) X(zap) X(split) X(collapse) X(fault)
+#define NUMASOAK_NSW_MEMORY(X) X(anon) X(shmem)
+
+#define NUMASOAK_NSW_NAME(name) std::string_view(#name),
+inline constexpr std::array kWalkers = {NUMASOAK_NSW_WALKERS(NUMASOAK_NSW_NAME)};
+inline constexpr std::array kTransitions = {NUMASOAK_NSW_TRANSITIONS(NUMASOAK_NSW_NAME)};
+inline constexpr std::array kMemory = {NUMASOAK_NSW_MEMORY(NUMASOAK_NSW_NAME)};
+#undef NUMASOAK_NSW_NAME
+inline constexpr std::size_t kMatrixCells = kWalkers.size() * kTransitions.size() * kMemory.size();
+
+// Cell index of (walker, transition, memory).
+inline constexpr std::size_t matrix_cell(std::size_t walker, std::size_t transition, std::size_t memory) {
+  return (walker * kTransitions.size() + transition) * kMemory.size() + memory;
+}
+
+// Cells the kernel cannot exercise, and why (shown instead of "0").
+inline constexpr std::string_view matrix_impossible(std::size_t walker, std::size_t /*transition*/,
+                                                    std::size_t memory) {
+  if (kWalkers[walker] == "numa" && kMemory[memory] == "shmem")
+    return "NUMA balancing skips shmem VMAs without a MPOL_F_MOF shared policy (vma_policy_mof), and mbind cannot set one";
+  return {};
+}
+
+// protection_error.how values.
+namespace protection {
+inline constexpr std::string_view kUffdWp = "uffd-wp";      // a write to a uffd-write-protected page did not trap
+inline constexpr std::string_view kProtRead = "prot-read";  // a write to a PROT_READ page did not fault
+}  // namespace protection
 
 // finished.status values.
 namespace status {

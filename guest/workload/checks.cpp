@@ -72,6 +72,14 @@ std::string apply_kernel_settings(const nsw::Settings& s, std::string_view cmdli
   st.thp_enabled = selected_choice(read_text(enabled, 256).value_or(""));
   st.thp_defrag = selected_choice(read_text(std::string(kThp) + "defrag", 256).value_or(""));
   if (st.thp_enabled == "never") return "THP is off (transparent_hugepage/enabled is 'never')";
+  // shmem THPs for the transitions worker (shmem/memfd MAP_SHARED with
+  // MADV_HUGEPAGE: 'advise' is enough).
+  if (s.on(Knob::transitions) && s.choice(Knob::shmem_thp) != "keep") {
+    const std::string shmem = std::string(kThp) + "shmem_enabled";
+    if (!exists(shmem)) return "shmem THPs are not available: no " + shmem;
+    if (auto err = write_text(shmem, s.choice(Knob::shmem_thp)); !err.empty())
+      return "cannot set shmem THP mode: " + err;
+  }
 
   // NUMA balancing.
   const std::string nb = "/proc/sys/kernel/numa_balancing";

@@ -34,6 +34,7 @@
 #include "workload/json.h"
 #include "workload/sys.h"
 #include "workload/topology.h"
+#include "workload/transitions.h"
 #include "workload/vmstat.h"
 #include "workload/worker.h"
 
@@ -99,9 +100,10 @@ class Workload {
   }
 
   int run() {
-    void* shm = ::mmap(nullptr, sizeof(OpCounters), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    void* shm = ::mmap(nullptr, sizeof(SharedCounters), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (shm == MAP_FAILED) return fail("cannot map the shared counters: " + errno_text(errno));
-    ops_ = new (shm) OpCounters();
+    shared_ = new (shm) SharedCounters();
+    ops_ = &shared_->ops;
     int fds[2];
     if (::pipe2(fds, O_CLOEXEC) != 0) return fail("pipe2: " + errno_text(errno));
     pipe_r_ = fds[0];
@@ -114,7 +116,9 @@ class Workload {
     ops_last_ = ops_->snapshot();
     last_hb_ms_ = start_ms_;
     race_hits_last_ = read_race_widen_hits();
-    for (int i = 0; i < s_.get(Knob::processes); ++i) {
+    // The workers, then the transitions worker (index `processes`).
+    const int count = static_cast<int>(s_.get(Knob::processes)) + (transitions() ? 1 : 0);
+    for (int i = 0; i < count; ++i) {
       const pid_t pid = spawn(i);
       if (pid < 0) return fail("fork: " + errno_text(errno));
       workers_.push_back(pid);
@@ -141,7 +145,7 @@ class Workload {
     stop_workers();
     drain_events();
     heartbeat();
-    const std::uint64_t events = ops_->get(Op::integrity_events);
+    const std::uint64_t events = ops_->get(Op::integrity_events) + ops_->get(Op::protection_events);
     const std::string_view status = broken               ? proto::status::kError
                                     : events > 0         ? proto::status::kIntegrityErrors
                                                          : proto::status::kOk;
@@ -177,6 +181,7 @@ class Workload {
     const pid_t pid = ::fork();
     if (pid == 0) {
       ::close(pipe_r_);
+      if (index >= s_.get(Knob::processes)) run_transitions(index, s_, topo_, *ops_, shared_->matrix, pipe_w_);
       run_worker(index, s_, topo_, *ops_, pipe_w_);
     }
     return pid;
@@ -185,6 +190,10 @@ class Workload {
   void drain_events() {
     EventRecord r;
     while (::read(pipe_r_, &r, sizeof r) == static_cast<ssize_t>(sizeof r)) {
+      if (r.type == EventRecord::kProtection) {
+        send_protection_error(r);
+        continue;
+      }
       JsonLine m;
       m.str("type", proto::type::kIntegrityError)
           .num("worker", r.worker)
@@ -201,6 +210,58 @@ class Workload {
               (r.zero ? "read zero" : "wrong data") + ") at " + std::to_string(r.uptime_ms / 1000) + "." +
               std::to_string(r.uptime_ms % 1000 / 100) + " s");
     }
+  }
+
+  void send_protection_error(const EventRecord& r) {
+    static constexpr std::array<std::string_view, 4> kScenario = {"mapped-huge", "pmd-none", "partial", "read-only"};
+    const std::string_view how = r.how == EventRecord::kProtRead ? proto::protection::kProtRead : proto::protection::kUffdWp;
+    const std::string_view memory = proto::kMemory[std::min<std::size_t>(r.memory, proto::kMemory.size() - 1)];
+    const std::string_view scenario = kScenario[std::min<std::size_t>(r.scenario, kScenario.size() - 1)];
+    JsonLine m;
+    m.str("type", proto::type::kProtectionError)
+        .num("worker", r.worker)
+        .str("addr", hex(r.addr))
+        .str("how", how)
+        .str("memory", memory)
+        .str("scenario", scenario)
+        .num("node", r.node)
+        .num("uptime_ms", r.uptime_ms);
+    agent_.send(m.line());
+    console("protection error: a write to a " + std::string(how == proto::protection::kUffdWp ? "uffd-write-protected" : "PROT_READ") +
+            " " + std::string(memory) + " page at " + hex(r.addr) + " (" + std::string(scenario) +
+            ") went through at " + std::to_string(r.uptime_ms / 1000) + "." + std::to_string(r.uptime_ms % 1000 / 100) + " s");
+  }
+
+  // The matrix deltas since the last heartbeat (non-zero cells only), with
+  // the NUMA row: transitions done in an interval in which NUMA balancing
+  // updated page table entries.
+  void send_matrix(const VmstatSample& vm) {
+    MatrixCounters& mx = shared_->matrix;
+    const bool scanned = vm.get(Vm::numa_pte_updates) > vm_last_.get(Vm::numa_pte_updates);
+    for (std::size_t t = 0; t < proto::kTransitions.size(); ++t) {
+      const std::size_t anon = 0;  // the scanner walks only the anonymous region (matrix_impossible)
+      const std::uint64_t done = mx.transitions_done[t * proto::kMemory.size() + anon].load(std::memory_order_relaxed);
+      if (scanned) mx.add_cell_n(0, t, anon, done - std::min(done, transitions_last_[t]));
+      transitions_last_[t] = done;
+    }
+    JsonLine c;
+    bool any = false;
+    for (std::size_t w = 0; w < proto::kWalkers.size(); ++w)
+      for (std::size_t t = 0; t < proto::kTransitions.size(); ++t)
+        for (std::size_t k = 0; k < proto::kMemory.size(); ++k) {
+          const std::size_t i = proto::matrix_cell(w, t, k);
+          const std::uint64_t v = mx.cell[i].load(std::memory_order_relaxed);
+          if (v == matrix_last_[i]) continue;
+          c.unum(std::string(proto::kWalkers[w]) + "." + std::string(proto::kTransitions[t]) + "." +
+                     std::string(proto::kMemory[k]),
+                 v - std::min(v, matrix_last_[i]));
+          matrix_last_[i] = v;
+          any = true;
+        }
+    if (!any) return;
+    JsonLine m;
+    m.str("type", proto::type::kMatrix).unum("seq", seq_).num("uptime_ms", uptime_ms()).raw("cells", c.object());
+    agent_.send(m.line());
   }
 
   void heartbeat() {
@@ -225,6 +286,7 @@ class Workload {
       m.raw("kernel", k.object());
     }
     agent_.send(m.line());
+    if (transitions()) send_matrix(vm);
     race_hits_last_ = hits;
     vm_last_ = vm;
     ops_last_ = ops;
@@ -232,6 +294,7 @@ class Workload {
   }
 
   bool external() const { return s_.get(Knob::external) != 0; }
+  bool transitions() const { return !external() && s_.on(Knob::transitions); }
 
   // The amplifier's count of delays taken; -1 on kernels without it.
   static std::int64_t read_race_widen_hits() {
@@ -319,7 +382,16 @@ class Workload {
   Agent& agent_;
   nsw::Settings s_;
   GuestTopology topo_;
+  // Everything the workers count, in one MAP_SHARED mapping made before
+  // they fork.
+  struct SharedCounters {
+    OpCounters ops;
+    MatrixCounters matrix;
+  };
+  SharedCounters* shared_ = nullptr;
   OpCounters* ops_ = nullptr;
+  std::array<std::uint64_t, proto::kMatrixCells> matrix_last_{};
+  std::array<std::uint64_t, proto::kTransitions.size()> transitions_last_{};
   int pipe_r_ = -1, pipe_w_ = -1;
   std::vector<pid_t> workers_;
   VmstatSample vm_start_, vm_last_;

@@ -16,9 +16,15 @@
 
 namespace numasoak::guest {
 
-// One integrity event on its way from a worker to the agent: fixed size, so a
-// pipe write of it is atomic (< PIPE_BUF).
+// One event on its way from a worker to the agent (lost memory, or a
+// protection that did not hold): fixed size, so a pipe write of it is atomic
+// (< PIPE_BUF).
 struct EventRecord {
+  enum Type : std::uint32_t { kIntegrity = 0, kProtection = 1 };
+  // Protection events: what was checked.
+  enum How : std::uint32_t { kUffdWp = 0, kProtRead = 1 };
+  // ... and the state of the block when it was protected.
+  enum Scenario : std::uint32_t { kMappedHuge = 0, kPmdNone = 1, kPartial = 2, kReadOnly = 3 };
   std::int32_t worker = 0;
   std::int32_t node = -1;
   std::uint64_t addr = 0;
@@ -27,6 +33,10 @@ struct EventRecord {
   std::uint64_t actual = 0;
   std::int64_t uptime_ms = 0;
   std::uint32_t zero = 0;
+  std::uint32_t type = kIntegrity;
+  std::uint32_t how = kUffdWp;
+  std::uint32_t memory = 0;  // index into nsw::protocol::kMemory
+  std::uint32_t scenario = kMappedHuge;
   std::uint32_t pad = 0;
 };
 

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "report/intensity_chart.h"
+#include "report/matrix.h"
 #include "report/report.h"
 #include "report/text.h"
 
@@ -465,6 +466,7 @@ std::string render_html(const Report& r) {
   h += render_intensity_section(r, colour);
   h += "<section><h2>Survival (Kaplan&ndash;Meier)</h2>\n" + render_km_svg(r.kernels, r.confidence) + "\n</section>\n";
   crashes_section(h, r);
+  h += render_matrix_section(r);
   telemetry_section(h, r);
   hosts_section(h, r);
   runs_table(h, r);

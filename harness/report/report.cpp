@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "common/paths.h"
+#include "report/matrix.h"
 #include "report/text.h"
 
 namespace numasoak::report {
@@ -206,6 +207,8 @@ std::string render_terminal(const Report& r) {
     out += "\n" + table(hosts, 1, 5);
   }
   out += "\n" + wrap(terminal_safe(r.verdict.text), 100);
+  // The verdict holds only for what the runs exercised.
+  if (const auto missed = matrix_terminal(r); !missed.empty()) out += "\n" + wrap(missed, 100);
   return out;
 }
 
@@ -303,6 +306,7 @@ json render_json(const Report& r) {
                           {"interrupted", h.interrupted},
                           {"guest_s", h.guest_s}});
   }
+  j["matrix"] = matrix_json(r);
   j["verdict"] = r.verdict.text;
   j["any_failure"] = r.any_failure();
   j["failures"] = json::array();

@@ -27,6 +27,18 @@ AgentFeed::Events AgentFeed::feed(std::string_view bytes, double host_s) {
                                    m.pages, m.pages == 1 ? "" : "s", m.addr, m.node, m.zero ? "read zero" : "corrupt",
                                    m.worker, seconds(m.uptime));
             ev.integrity.push_back(std::move(f));
+          } else if constexpr (std::is_same_v<M, t::ProtectionError>) {
+            FailureRecord f;
+            f.kind = kinds::kProtection;
+            f.title = m.how == nsw::protocol::protection::kProtRead
+                          ? fmt::format("write to a PROT_READ {} page went through", m.memory)
+                          : fmt::format("write to a uffd-write-protected {} page did not trap ({})", m.memory, m.scenario);
+            f.host_s = host_s;
+            f.uptime_s = seconds(m.uptime);
+            f.report = fmt::format("protection error: {} at {:#x} ({} memory, block {} when protected) on node {}, worker {}, "
+                                   "guest uptime {:.3f}s\n",
+                                   f.title, m.addr, m.memory, m.scenario, m.node, m.worker, seconds(m.uptime));
+            ev.integrity.push_back(std::move(f));
           } else if constexpr (std::is_same_v<M, t::ConfigError>) {
             ev.config_error = m.reason;
           } else if constexpr (std::is_same_v<M, t::Warning>) {
@@ -48,6 +60,8 @@ std::map<std::string, double> AgentFeed::totals() const {
   }
   out["integrity_events"] = static_cast<double>(s.integrity_events);
   out["integrity_pages"] = static_cast<double>(s.integrity_pages);
+  out["protection_events"] = static_cast<double>(s.protection_events);
+  for (const auto& [cell, n] : matrix()) out["matrix." + cell] = n;
   out["heartbeats"] = static_cast<double>(s.heartbeats);
   out["race_events"] = race_events_total();
   return out;
@@ -72,6 +86,19 @@ double AgentFeed::race_events_total() const {
   return static_cast<double>(telemetry_.total(t::counters::numa_huge_pte_updates()) +
                              telemetry_.total(t::counters::thp_migration_success()) +
                              telemetry_.total(t::counters::uffd_wp_ioctls()));
+}
+
+std::map<std::string, double> AgentFeed::matrix() const {
+  namespace proto = nsw::protocol;
+  std::map<std::string, double> out;
+  const auto s = telemetry_.summary();
+  if (!s.matrix_seen) return out;
+  for (std::size_t w = 0; w < proto::kWalkers.size(); ++w)
+    for (std::size_t tr = 0; tr < proto::kTransitions.size(); ++tr)
+      for (std::size_t k = 0; k < proto::kMemory.size(); ++k)
+        out[fmt::format("{}.{}.{}", proto::kWalkers[w], proto::kTransitions[tr], proto::kMemory[k])] =
+            static_cast<double>(s.matrix[proto::matrix_cell(w, tr, k)]);
+  return out;
 }
 
 bool AgentFeed::saw_heartbeat() const { return telemetry_.summary().heartbeats > 0; }

@@ -22,7 +22,10 @@ class AgentFeed {
  public:
   struct Events {
     bool started = false;
-    std::vector<FailureRecord> integrity;   // lost or corrupted memory, one per event
+    // What the agent itself saw fail, one per event: lost or corrupted
+    // memory (kinds::kIntegrity), a protection that did not hold
+    // (kinds::kProtection).
+    std::vector<FailureRecord> integrity;
     std::optional<std::string> config_error;
     std::optional<int> finished_status;
     std::vector<std::string> warnings;
@@ -38,6 +41,9 @@ class AgentFeed {
   double race_events_per_s() const;
   double race_events_total() const;
   bool saw_heartbeat() const;
+  // The walker x transition matrix totals, keyed "walker.transition.memory";
+  // empty when the guest did not run the transitions worker.
+  std::map<std::string, double> matrix() const;
 
  private:
   console::LineAssembler lines_{16384};

@@ -85,6 +85,26 @@ struct IntegrityError {
   Duration uptime{0};
 };
 
+// A protection the guest set did not hold: a write to a uffd-write-protected
+// page that did not trap, or to a PROT_READ page that did not fault.
+struct ProtectionError {
+  int worker = -1;
+  std::uint64_t addr = 0;
+  std::string how;       // proto::protection: "uffd-wp" | "prot-read"
+  std::string memory;    // "anon" | "shmem"
+  std::string scenario;  // the block's state when protected: mapped-huge | pmd-none | partial | read-only
+  int node = -1;
+  Duration uptime{0};
+};
+
+// Deltas of the walker x transition matrix (proto::kMatrixCells, indexed by
+// proto::matrix_cell) since the last one; cells the guest did not send are 0.
+struct Matrix {
+  std::uint64_t seq = 0;
+  Duration uptime{0};
+  std::array<std::uint64_t, proto::kMatrixCells> delta{};
+};
+
 struct ConfigError {
   std::string reason;
   Duration uptime{0};
@@ -103,6 +123,6 @@ struct Finished {
   Duration uptime{0};
 };
 
-using Message = std::variant<Started, Heartbeat, IntegrityError, ConfigError, Warning, Finished>;
+using Message = std::variant<Started, Heartbeat, IntegrityError, ProtectionError, Matrix, ConfigError, Warning, Finished>;
 
 }  // namespace numasoak::telemetry

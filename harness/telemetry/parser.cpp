@@ -143,6 +143,37 @@ IntegrityError parse_integrity(const json& j) {
   return m;
 }
 
+ProtectionError parse_protection(const json& j) {
+  ProtectionError m;
+  m.worker = get_small(j, "worker", -1, 1 << 20, -1);
+  m.addr = parse_addr(j);
+  m.how = get_text(j, "how", 16);
+  m.memory = get_text(j, "memory", 16);
+  m.scenario = get_text(j, "scenario", 16);
+  m.node = get_small(j, "node", -1, 1 << 20, -1);
+  m.uptime = get_ms(j, "uptime_ms");
+  return m;
+}
+
+// "cells": {"wp_resolve.split.shmem": 3, ...}; unknown cell names are
+// ignored, like unknown counters.
+Matrix parse_matrix(const json& j) {
+  Matrix m;
+  m.seq = static_cast<std::uint64_t>(get_int(j, "seq", 0, std::numeric_limits<std::int64_t>::max(), 0));
+  m.uptime = get_ms(j, "uptime_ms");
+  const json* cells = field(j, "cells");
+  if (!cells || !cells->is_object()) return m;
+  for (std::size_t w = 0; w < proto::kWalkers.size(); ++w)
+    for (std::size_t t = 0; t < proto::kTransitions.size(); ++t)
+      for (std::size_t k = 0; k < proto::kMemory.size(); ++k) {
+        const std::string name = std::string(proto::kWalkers[w]) + "." + std::string(proto::kTransitions[t]) + "." +
+                                 std::string(proto::kMemory[k]);
+        m.delta[proto::matrix_cell(w, t, k)] =
+            static_cast<std::uint64_t>(get_int(*cells, name.c_str(), 0, std::int64_t{1} << 50, 0));
+      }
+  return m;
+}
+
 Finished parse_finished(const json& j) {
   Finished m;
   m.status = get_text(j, "status", 32, true);
@@ -205,6 +236,10 @@ std::optional<Message> AgentParser::parse(std::string_view line) {
       m = parse_heartbeat(j);
     } else if (type == proto::type::kIntegrityError) {
       m = parse_integrity(j);
+    } else if (type == proto::type::kProtectionError) {
+      m = parse_protection(j);
+    } else if (type == proto::type::kMatrix) {
+      m = parse_matrix(j);
     } else if (type == proto::type::kConfigError) {
       m = ConfigError{get_text(j, "reason", kMaxText, true), get_ms(j, "uptime_ms")};
     } else if (type == proto::type::kWarning) {

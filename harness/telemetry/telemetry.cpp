@@ -55,6 +55,16 @@ void Telemetry::on(const IntegrityError& m) {
   keep(s_.integrity_errors, m);
 }
 
+void Telemetry::on(const ProtectionError& m) {
+  ++s_.protection_events;
+  keep(s_.protection_errors, m);
+}
+
+void Telemetry::on(const Matrix& m) {
+  s_.matrix_seen = true;
+  for (std::size_t i = 0; i < m.delta.size(); ++i) s_.matrix[i] = saturating_add(s_.matrix[i], m.delta[i]);
+}
+
 void Telemetry::on(const ConfigError& m) { keep(s_.config_errors, m.reason); }
 
 void Telemetry::on(const Warning& m) { keep(s_.warnings, m.reason); }

@@ -39,6 +39,12 @@ struct TelemetrySummary {
   std::optional<Duration> first_integrity_error;
   std::optional<Duration> first_integrity_error_after_start;
   std::vector<IntegrityError> integrity_errors;  // the first kMaxKept
+  std::uint64_t protection_events = 0;
+  std::vector<ProtectionError> protection_errors;  // the first kMaxKept
+  // The walker x transition matrix, totals (proto::matrix_cell); `matrix_seen`
+  // when the guest ran the transitions worker at all.
+  std::array<std::uint64_t, proto::kMatrixCells> matrix{};
+  bool matrix_seen = false;
   std::vector<std::string> config_errors;        // the first kMaxKept
   std::vector<std::string> warnings;             // the first kMaxKept
 
@@ -68,6 +74,8 @@ class Telemetry {
   void on(const Started& m);
   void on(const Heartbeat& m);
   void on(const IntegrityError& m);
+  void on(const ProtectionError& m);
+  void on(const Matrix& m);
   void on(const ConfigError& m);
   void on(const Warning& m);
   void on(const Finished& m);
