@@ -57,6 +57,7 @@ struct BlockClock {
 struct Region {
   Memory kind = kAnon;
   std::byte* base = nullptr;
+  int memfd = -1;           // shmem: the file, to map the oracle block again
   std::size_t blocks = 0;   // the last one is the oracle's
   std::vector<BlockClock> clocks;
 
@@ -106,8 +107,9 @@ std::byte* map_anon(std::size_t bytes) {
 }
 
 // A memfd mapped MAP_SHARED at a 2 MiB-aligned address: shmem THPs need the
-// virtual and the file offset aligned alike (offset 0 here).
-std::byte* map_shmem(std::size_t bytes) {
+// virtual and the file offset aligned alike (offset 0 here). The file stays
+// open (`fd`): the oracle maps its block again.
+std::byte* map_shmem(std::size_t bytes, int* fd_out) {
   const int fd = static_cast<int>(::syscall(SYS_memfd_create, "numasoak-transitions", 0));
   if (fd < 0) return nullptr;
   if (::ftruncate(fd, static_cast<off_t>(bytes)) != 0) {
@@ -122,8 +124,11 @@ std::byte* map_shmem(std::size_t bytes) {
   }
   std::byte* at = align_mapping(hole, span, bytes);
   void* p = ::mmap(at, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0);
-  ::close(fd);
-  if (p == MAP_FAILED) return nullptr;
+  if (p == MAP_FAILED) {
+    ::close(fd);
+    return nullptr;
+  }
+  *fd_out = fd;
   ::madvise(p, bytes, MADV_HUGEPAGE);
   return static_cast<std::byte*>(p);
 }
@@ -412,7 +417,21 @@ void check_uffd_wp(Shared& sh, Region& r, EventRecord::Scenario scenario, std::m
   // shmem: unmap, keep the page cache: the pmd is none while the data exists,
   // which uffd-wp must still protect (pte markers). Anonymous memory has no
   // such state (unpopulated anonymous pages are not protectable in 6.1).
-  if (scenario == EventRecord::kPmdNone) ::madvise(block, kHugeSize, MADV_DONTNEED);
+  // MADV_DONTNEED would leave a page table behind once the block was mapped
+  // by PTEs; unmapping the whole 2 MiB frees it, so map it again.
+  if (scenario == EventRecord::kPmdNone) {
+    if (::munmap(block, kHugeSize) != 0 ||
+        ::mmap(block, kHugeSize, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, r.memfd,
+               static_cast<off_t>(block - r.base)) != block) {
+      std::fprintf(stderr, "numasoak: transitions: cannot map the oracle block again: %s\n", errno_text(errno).c_str());
+      std::_Exit(3);
+    }
+    ::madvise(block, kHugeSize, MADV_HUGEPAGE);
+    if (!uffd_register(sh.uffd, block, kHugeSize)) {
+      sh.ops->add(Op::uffd_errors);
+      return;
+    }
+  }
   const std::size_t page_index = rng() % kPagesPerHuge;
   std::byte* page = block + page_index * kPageSize;
   const bool skip = sh.knob(Knob::oracle_skip_protect) != 0;  // TEST ONLY
@@ -482,8 +501,10 @@ void run_transitions(int index, const nsw::Settings& settings, const GuestTopolo
   sh.index = index;
   sh.event_fd = event_fd;
   const std::size_t bytes = (static_cast<std::size_t>(settings.get(Knob::transitions_mb)) + 1) / 2 * kHugeSize;
-  sh.regions[kAnon] = {kAnon, map_anon(bytes), bytes / kHugeSize, std::vector<BlockClock>(bytes / kHugeSize)};
-  sh.regions[kShmem] = {kShmem, map_shmem(bytes), bytes / kHugeSize, std::vector<BlockClock>(bytes / kHugeSize)};
+  sh.regions[kAnon] = {kAnon, map_anon(bytes), -1, bytes / kHugeSize, std::vector<BlockClock>(bytes / kHugeSize)};
+  int memfd = -1;
+  std::byte* shmem = map_shmem(bytes, &memfd);
+  sh.regions[kShmem] = {kShmem, shmem, memfd, bytes / kHugeSize, std::vector<BlockClock>(bytes / kHugeSize)};
   for (const auto& r : sh.regions) {
     if (!r.base) {
       std::fprintf(stderr, "numasoak: transitions: cannot map %zu MiB of %s: %s\n", bytes >> 20,

@@ -27,6 +27,7 @@ const KernelArtifact& kernel_named(const std::string& name) {
 }  // namespace
 
 const KernelArtifact& kernel_61() { return kernel_named("6.1"); }
+const KernelArtifact& kernel_called(const std::string& name) { return kernel_named(name); }
 const KernelArtifact& kernel_61_backport() { return kernel_named("6.1+backport"); }
 
 const image::ImageArtifact& image_with_init(const std::string& name) {

@@ -19,6 +19,8 @@ namespace numasoak::testing {
 const KernelArtifact& kernel_61();
 // The "6.1+backport" kernel.
 const KernelArtifact& kernel_61_backport();
+// Any kernel of configs/kernels.toml, e.g. "6.1+seed-series:debug" (built once).
+const KernelArtifact& kernel_called(const std::string& name);
 // An image whose /init is tests/integration/inits/<name>, or the real guest init.
 const image::ImageArtifact& image_with_init(const std::string& name);
 const image::ImageArtifact& real_image();
