@@ -168,3 +168,26 @@ TEST(Sizes, ParseAndReject) {
 }
 
 }  // namespace
+
+// Every kernel numasoak builds has a ":debug" variant without an entry of its
+// own; a prebuilt kernel has none and cannot ask for one.
+TEST_F(ConfigTest, EveryBuiltKernelHasADebugVariant) {
+  const auto lib = load_kernel_library();
+  ASSERT_TRUE(lib.count("6.1+backport:debug"));
+  const KernelSpec& d = lib.at("6.1+backport:debug");
+  EXPECT_TRUE(d.debug);
+  EXPECT_EQ(d.patches, lib.at("6.1+backport").patches);
+  EXPECT_EQ(d.amplifier, lib.at("6.1+backport").amplifier);
+  EXPECT_FALSE(lib.at("6.1+backport").debug);
+  EXPECT_FALSE(lib.count("prebuilt:debug"));
+  const Campaign c = load_campaign_text("kernels = [\"6.1:debug\"]\n", "debug.toml", kConfigs);
+  EXPECT_TRUE(c.kernel("6.1:debug").debug);
+  try {
+    load_campaign_text("kernels = [\"x\"]\n[kernel.\"x\"]\nsource = \"bzImage-test\"\ndebug = true\n", "bad.toml",
+                       kConfigs / "data");
+    ADD_FAILURE() << "a prebuilt kernel with debug = true loaded";
+  } catch (const ConfigErrors& e) {
+    ASSERT_EQ(e.issues().size(), 1u);
+    EXPECT_NE(e.issues()[0].message.find("debug"), std::string::npos) << e.issues()[0].to_string();
+  }
+}

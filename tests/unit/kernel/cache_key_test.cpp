@@ -35,6 +35,19 @@ class CacheKey : public ::testing::Test {
   KernelSpec spec;
 };
 
+// A debug variant merges the debug fragment last, keys differently and
+// builds in a work tree of its own (a debug .config recompiles everything).
+TEST_F(CacheKey, DebugVariantAddsTheDebugFragmentAndItsOwnWorkTree) {
+  test::write(images() / "kernel" / (std::string(kDebugFragment) + ".config"), "CONFIG_PROVE_LOCKING=y\n");
+  const BuildInputs plain = resolve_inputs(spec, images());
+  spec.debug = true;
+  const BuildInputs debug = resolve_inputs(spec, images());
+  ASSERT_EQ(debug.fragments.size(), plain.fragments.size() + 1);
+  EXPECT_EQ(debug.fragments.back().label, std::string(kDebugFragment) + ".config");
+  EXPECT_NE(cache_key(debug), cache_key(plain));
+  EXPECT_EQ(debug.source.slug, plain.source.slug + "-debug");
+}
+
 TEST_F(CacheKey, StableAndIndependentOfNamesAndDescription) {
   const std::string k = key();
   EXPECT_EQ(k.size(), 64u);

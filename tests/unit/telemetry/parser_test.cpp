@@ -167,3 +167,29 @@ TEST(SanitizeText, CutsOnUtf8Boundaries) {
   EXPECT_EQ(sanitize_text("h\xc3\xa9llo", 2), "h");  // does not keep half of U+00E9
   EXPECT_EQ(sanitize_text("h\xc3\xa9llo", 3), "h\xc3\xa9");
 }
+
+// The transitions worker's messages (guest/PROTOCOL.md): a protection that
+// did not hold, and the walker x transition matrix.
+TEST(AgentParser, ProtectionErrorAndMatrix) {
+  AgentParser p;
+  const auto e = parse_as<ProtectionError>(
+      p, R"json({"type":"protection_error","worker":1,"addr":"0x7f0000200000","how":"uffd-wp","memory":"shmem","scenario":"pmd-none","node":1,"uptime_ms":49912})json");
+  EXPECT_EQ(e.worker, 1);
+  EXPECT_EQ(e.addr, 0x7f0000200000u);
+  EXPECT_EQ(e.how, "uffd-wp");
+  EXPECT_EQ(e.memory, "shmem");
+  EXPECT_EQ(e.scenario, "pmd-none");
+  EXPECT_EQ(e.uptime, 49912ms);
+
+  const auto m = parse_as<Matrix>(
+      p, R"json({"type":"matrix","seq":7,"uptime_ms":9000,"cells":{"wp_resolve.split.shmem":3,"numa.migrate.anon":12,"no.such.cell":5}})json");
+  namespace proto = numasoak::nsw::protocol;
+  EXPECT_EQ(m.delta[proto::matrix_cell(2, 2, 1)], 3u);  // wp_resolve x split (shmem)
+  EXPECT_EQ(m.delta[proto::matrix_cell(0, 0, 0)], 12u);  // numa x migrate (anon)
+  std::uint64_t sum = 0;
+  for (auto v : m.delta) sum += v;
+  EXPECT_EQ(sum, 15u);  // the unknown cell is ignored
+  // A negative count is no matrix: the line is rejected and counted.
+  EXPECT_FALSE(p.parse(R"json({"type":"matrix","seq":8,"cells":{"mprotect.fault.anon":-4}})json"));
+  EXPECT_EQ(p.stats().errors, 1u);
+}
