@@ -15,6 +15,7 @@
 #include "common/status_line.h"
 #include "common/terminal_safe.h"
 #include "run/run.h"
+#include "spec/knobs.h"
 #include "vm/qemu/qemu_backend.h"
 
 namespace numasoak::cli {
@@ -213,7 +214,9 @@ const VerbRegistration reg(40, [](CLI::App& app, const Globals& g) -> VerbAction
   cmd->add_option("-d,--duration", a->duration, "Workload time (90s, 5m, 2h); the run ends earlier on a failure");
   cmd->add_option("--amplify-us", a->amplify_us, "Race-window amplifier: udelay in change_pmd_range() for NUMA walks (0 = off)");
   cmd->add_option("--amplify-uffd-us", a->amplify_uffd_us, "The same for uffd-wp walks (0 = off)");
-  cmd->add_option("-p,--profile", a->profile, "Workload profile (bad-pmd, balancing-only, move-pages-only, uffd-wp-only, quiet)");
+  std::string profiles;
+  for (const auto& p : nsw::kProfiles) profiles += (profiles.empty() ? "" : ", ") + std::string(p.name);
+  cmd->add_option("-p,--profile", a->profile, "Workload profile (" + profiles + ")");
   cmd->add_option("--knob", a->knobs, "Workload knob NAME=VALUE (repeatable)");
   cmd->add_option("--accel", a->accel, "kvm, tcg or auto (probe KVM, fall back to TCG)")->check(CLI::IsMember({"auto", "kvm", "tcg"}));
   cmd->add_option("--on-failure", a->on_failure, "stop at the first failure, or continue counting until the duration ends")
