@@ -243,6 +243,11 @@ const std::vector<Signature> kTable = {
    FrameRule::kAllocTrace, false, 0, 0,
    [](const TitleParts& p) { return with_frame("SLUB: " + reason_head(p.groups[1]), p.frame); }},
 
+  // cache_from_obj: Wrong slab cache. lkdtm-heap-b but object is from lkdtm-heap-a   (mm/slab.h, WARN_ONCE)
+  {"slab", Severity::kError, "Wrong slab cache", R"(cache_from_obj: Wrong slab cache\.)",
+   FrameRule::kAllocTrace, false, 0, 0,
+   [](const TitleParts& p) { return with_frame("SLUB: Wrong slab cache", p.frame); }, Link::kLead},
+
   // --- network and other leaks ------------------------------------------------------------------
   // unregister_netdevice: waiting for lo to become free. Usage count = 2
   {"netdev-refcount", Severity::kError, "unregister_netdevice: waiting for ",
@@ -315,7 +320,7 @@ const std::vector<Signature> kTable = {
   // BUG: scheduling while atomic: swapper/0/0/0x00000002
   {"bug", Severity::kError, "BUG: ",
    R"(BUG: (scheduling while atomic|sleeping function called from invalid context|using smp_processor_id\(\) in preemptible|workqueue lockup))",
-   FrameRule::kTrace, false, 0, 0,
+   FrameRule::kHungTrace, false, 0, 0,
    [](const TitleParts& p) {
      return p.groups[1] == "workqueue lockup" ? "BUG: workqueue lockup" : with_frame("BUG: " + p.groups[1], p.frame);
    }},
@@ -537,8 +542,12 @@ bool skip_frame(std::string_view f, FrameRule rule) {
   }
   switch (rule) {
     case FrameRule::kHungTrace:
+      // Also the kernel entry/exit paths: "scheduling while atomic" is reported from the scheduler on the
+      // way back to user space, and a hung task's stack ends in them.
       return contains_any(f, {"sched", "_lock", "lock_", "down", "completion", "wait", "kthread", "__switch_to",
-                              "context_switch", "rwsem", "mutex", "msleep", "ret_from_fork"});
+                              "context_switch", "rwsem", "mutex", "msleep", "ret_from_fork"}) ||
+             starts_with_any(f, {"exit_to_user_mode", "irqentry_exit", "syscall_exit_to_user_mode", "asm_sysvec_",
+                                 "sysvec_", "entry_SYSCALL", "do_syscall_64"});
     case FrameRule::kStallTrace:
       return starts_with_any(f, {"rcu", "__rcu", "sysvec_", "asm_sysvec_", "__sysvec_", "hrtimer", "__hrtimer",
                                  "tick_", "update_process_times", "irq_exit", "__irq_exit", "__do_softirq",
