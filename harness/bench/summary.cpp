@@ -1,5 +1,7 @@
 #include "bench/summary.h"
 
+#include "stats/outcome.h"
+
 #include <algorithm>
 #include <cmath>
 #include <fmt/format.h>
@@ -72,8 +74,9 @@ CellSummary summarize_cell(const BenchRow& row, int amplify_us, std::span<const 
     if (idle) ++c.idle;
     if (r.verdict == Verdict::kFailed || r.verdict == Verdict::kSurvived || idle) {
       const bool failed = r.verdict == Verdict::kFailed;
-      const double t = failed ? r.time_to_failure_s.value_or(0) : r.exposure_s;
-      outcomes.push_back({Duration(static_cast<Duration::rep>(std::llround(t * 1000))), failed});
+      // An idle run (no race events) counts as a survival of its exposure.
+      const double t = stats::outcome_seconds(r);
+      outcomes.push_back(stats::outcome_of(r).value_or(stats::RunOutcome{Duration(std::llround(t * 1000)), false}));
       c.exposure_s += t;
       if (failed) {
         ++c.failures;

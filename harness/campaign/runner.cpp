@@ -10,6 +10,7 @@
 #include "common/paths.h"
 #include "common/status_line.h"
 #include "common/terminal_safe.h"
+#include "stats/outcome.h"
 #include "stats/stats.h"
 
 namespace numasoak {
@@ -102,6 +103,12 @@ void CampaignRunner::start_run(const RunRow& row) {
   RunPlan plan = make_plan(campaign_, spec, k, image_, accel_,
                            {row.run_id, fmt::format("numasoak-{}-{}", campaign_.name, sanitize_filename(row.run_id)),
                             campaign_.output_dir / "runs" / sanitize_filename(row.run_id)});
+  // QEMU died under the run, or the harness could not record it: no
+  // evidence about the kernel either way, so the run is queued again
+  // (interrupted), neither a failure nor a survival; a QEMU that keeps dying
+  // ends as an error once the run has been started kMaxAttempts times.
+  plan.requeue.lost = row.attempts + 1 < kMaxAttempts;
+  plan.requeue.infrastructure = true;
   if (pool_) {
     // Each libvirt host decided KVM or TCG for itself: record what this
     // guest gets there, not what the campaign asked for.
@@ -125,24 +132,12 @@ void CampaignRunner::start_run(const RunRow& row) {
   raw->start();
 }
 
-void CampaignRunner::on_run_done(const std::string& run_id, const RunResult& finished) {
+void CampaignRunner::on_run_done(const std::string& run_id, const RunResult& result) {
   running_.erase(run_id);
-  RunResult result = finished;
-  const auto row = store_.run(run_id);
-  const int attempts = row ? row->attempts : 1;
-  const bool lost = result.verdict == Verdict::kError && result.kind == kinds::kLost;
-  const bool broken = result.verdict == Verdict::kError && result.kind == kinds::kInfrastructure;
-  if ((lost && attempts < kMaxAttempts) || broken) {
-    // QEMU died under the run, or the harness could not record it: no
-    // evidence about the kernel either way. Re-queue it (interrupted), so it
-    // is neither a failure nor a survival; a QEMU that keeps dying ends as
-    // an error after kMaxAttempts.
-    spdlog::warn("{}: {} — {}; re-queued", run_id, result.kind, terminal_safe(result.title));
-    result.verdict = Verdict::kInterrupted;
-    result.title = result.kind + ": " + result.title;
-    result.kind = "interrupted";
+  if (const auto& r = result.requeued) {
+    spdlog::warn("{}: {} — {}; re-queued", run_id, r->kind, terminal_safe(r->title));
+    if (r->kind == kinds::kInfrastructure) end(CampaignEnd::kInfrastructure, r->title);
   }
-  if (broken) end(CampaignEnd::kInfrastructure, finished.title);
   try {
     store_.finish_run(result);
   } catch (const Error& e) {
@@ -188,12 +183,7 @@ bool CampaignRunner::decided(std::string* why) {
     }
     auto it = by_id.find(row.run_id);
     if (it == by_id.end()) continue;
-    const RunResult& r = *it->second;
-    if (r.verdict == Verdict::kFailed) {
-      outcomes[row.kernel].push_back({Duration(static_cast<std::int64_t>(r.time_to_failure_s.value_or(0) * 1000)), true});
-    } else if (r.verdict == Verdict::kSurvived) {
-      outcomes[row.kernel].push_back({Duration(static_cast<std::int64_t>(r.exposure_s * 1000)), false});
-    }
+    if (auto o = stats::outcome_of(*it->second)) outcomes[row.kernel].push_back(*o);
   }
   const stats::SequentialRule rule = sequential_rule(campaign_);
   const std::string& base = kernels.front().name;

@@ -7,12 +7,11 @@
 #include <string_view>
 
 #include "report/text.h"
+#include "stats/outcome.h"
 
 namespace numasoak::report {
 
 namespace {
-
-Duration from_seconds(double s) { return Duration(std::llround(std::max(0.0, s) * 1000.0)); }
 
 std::vector<TitleCount> count_titles(const std::map<std::pair<std::string, std::string>, int>& m) {
   std::vector<TitleCount> out;
@@ -94,8 +93,8 @@ KernelSummary summarize_kernel(const std::string& name, std::span<const RunResul
       continue;
     }
     const bool failed = r.verdict == Verdict::kFailed;
-    const double t = failed ? r.time_to_failure_s.value_or(r.exposure_s) : r.exposure_s;
-    k.outcomes.push_back({from_seconds(t), failed});
+    const double t = stats::outcome_seconds(r);
+    k.outcomes.push_back(*stats::outcome_of(r));
     if (failed) {
       ++k.failed;
       ++titles[{r.kind, r.title}];

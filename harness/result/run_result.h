@@ -23,7 +23,6 @@ std::optional<Verdict> verdict_from_string(const std::string& s);
 // Kinds a run adds to the detector's signature kinds ("bad-pmd", "panic"...).
 namespace kinds {
 inline constexpr const char* kIntegrity = "integrity";        // agent saw lost/corrupt memory
-inline constexpr const char* kProtection = "protection";      // a write-protected/PROT_READ page took a write
 inline constexpr const char* kHang = "hang";                  // no output for the silence watchdog
 inline constexpr const char* kGuestPanicked = "panic";        // QEMU reported GUEST_PANICKED
 inline constexpr const char* kLost = "lost";                  // QEMU exited with no marker
@@ -52,6 +51,14 @@ struct RunArtifacts {
   std::string result_json;
 };
 
+/// The error a run without evidence about the kernel would have been, when
+/// its campaign queued it again instead (kinds::kLost, kinds::kInfrastructure).
+struct RequeuedError {
+  std::string kind;
+  std::string title;
+};
+
+/// What one run of one kernel found.
 struct RunResult {
   std::string run_id;        // "<kernel>-<n>" unique within a campaign
   std::string kernel;        // campaign kernel name
@@ -72,6 +79,9 @@ struct RunResult {
   std::string started_at;    // wall clock, ISO 8601 UTC
   std::string finished_at;
   RunArtifacts artifacts;
+  // Set when the verdict is `interrupted` because the run had no evidence
+  // (run/verdict.h); not stored, not in result.json.
+  std::optional<RequeuedError> requeued;
 };
 
 void to_json(nlohmann::json& j, const RunResult& r);

@@ -24,6 +24,14 @@
 
 namespace numasoak {
 
+/// Which runs that ended with no evidence about the kernel become
+/// `interrupted` (queued again) rather than `error`: a campaign's policy,
+/// applied by decide_verdict (run/verdict.h).
+struct RequeuePolicy {
+  bool lost = false;            // QEMU died under the run (kinds::kLost)
+  bool infrastructure = false;  // the harness side broke (kinds::kInfrastructure)
+};
+
 /// A file copied into the run's artifacts folder under `name`.
 struct PlanManifest {
   std::filesystem::path source;
@@ -51,6 +59,7 @@ struct RunPlan {
   std::uint64_t console_log_cap = 64ull << 20;  // bytes of console log kept on disk
   Duration report_window = std::chrono::seconds(5);
   Duration stop_grace = std::chrono::seconds(5);
+  RequeuePolicy requeue;           // default: every run without evidence is an error
 };
 
 /// Where one run goes and what it is called: the caller's part of a plan.

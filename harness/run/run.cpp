@@ -11,7 +11,7 @@
 
 #include "common/clock.h"
 #include "common/paths.h"
-#include "vm/libvirt/libvirt_backend.h"
+#include "run/verdict.h"
 
 namespace numasoak {
 
@@ -67,9 +67,8 @@ void Run::start() {
   console_log_.open(a.console_log, std::ios::binary | std::ios::trunc);
   agent_log_.open(a.agent_log, std::ios::binary | std::ios::trunc);
   if (ec || !console_log_ || !agent_log_) {
-    error_kind_ = kinds::kInfrastructure;
-    error_message_ = fmt::format("cannot write the run's artifacts in {}", plan_.out_dir.string());
-    boost::asio::post(io_, [this] { finish(nullptr); });
+    error_ = RunError{kinds::kInfrastructure, fmt::format("cannot write the run's artifacts in {}", plan_.out_dir.string())};
+    boost::asio::post(io_, [this] { finish(); });
     return;
   }
   for (const auto& m : plan_.manifests) {
@@ -92,9 +91,8 @@ void Run::start() {
   try {
     guest_ = backend_.start(spec, std::move(h));
   } catch (const Error& e) {
-    error_kind_ = e.kind() == ErrorKind::kUsage ? kinds::kConfig : kinds::kInfrastructure;
-    error_message_ = e.what();
-    boost::asio::post(io_, [this] { finish(nullptr); });
+    error_ = RunError{e.kind() == ErrorKind::kUsage ? kinds::kConfig : kinds::kInfrastructure, e.what()};
+    boost::asio::post(io_, [this] { finish(); });
     return;
   }
   try {
@@ -105,19 +103,23 @@ void Run::start() {
 
   boot_timer_.arm(plan_.watchdog.boot, [this] {
     if (workload_started_) return;
-    error_kind_ = kinds::kBootFailure;
-    std::string tail;
-    for (size_t i = 0; i < 8; ++i) {
-      const auto& l = last_lines_[(last_line_pos_ + i) % 8];
-      if (!l.empty()) tail = l;
-    }
-    error_message_ = fmt::format("the workload did not start within {}{}; last console line: {}",
-                                 format_duration(plan_.watchdog.boot), starved_note(boot_timer_),
-                                 tail.empty() ? "(none)" : tail);
+    const std::string tail = last_console_line();
+    error_ = RunError{kinds::kBootFailure, fmt::format("the workload did not start within {}{}; last console line: {}",
+                                                       format_duration(plan_.watchdog.boot), starved_note(boot_timer_),
+                                                       tail.empty() ? "(none)" : tail)};
     request_stop("boot watchdog");
   });
   arm_silence();
   flush_logs();
+}
+
+std::string Run::last_console_line() const {
+  std::string tail;
+  for (size_t i = 0; i < 8; ++i) {
+    const auto& l = last_lines_[(last_line_pos_ + i) % 8];
+    if (!l.empty()) tail = l;
+  }
+  return tail;
 }
 
 std::optional<Duration> Run::starved() const {
@@ -185,14 +187,9 @@ void Run::on_console_line(std::string_view line) {
 void Run::take_detector_output() {
   for (const auto& m : detector_.take_markers()) {
     spdlog::debug("{}: marker {} at line {}", plan_.run_id, m.kind, m.line);
-    if (result_.failures.empty() && !result_.time_to_failure_s) {
-      // The first marker fixes the time to failure the moment it arrives.
-      result_.time_to_failure_s = std::max(0.0, host_s(m.host_time));
-      result_.uptime_s = m.uptime_s;
-      result_.kind = m.kind;
-      result_.title = m.title;
-      if (!workload_ended_) workload_ended_ = m.host_time;
-    }
+    // The first marker ends the exposure the moment it arrives (its
+    // report completes later; the verdict takes the time to failure from it).
+    if (result_.failures.empty() && !workload_ended_) workload_ended_ = m.host_time;
     if (plan_.on_failure == OnFailure::kStop) {
       // Let the detector collect the whole report, then stop the guest.
       request_stop("failure found", plan_.report_window + std::chrono::seconds(1));
@@ -216,15 +213,7 @@ void Run::take_detector_output() {
 void Run::record_failure(FailureRecord f) {
   // A run that goes on after a failure sees the same one again and again: log each once, count the rest.
   if (++failure_counts_[f.kind + " — " + f.title] == 1) spdlog::info("{}: {} — {}", plan_.run_id, f.kind, f.title);
-  if (result_.failures.empty()) {
-    result_.kind = f.kind;
-    result_.title = f.title;
-    if (!result_.time_to_failure_s) {
-      result_.time_to_failure_s = std::max(0.0, f.host_s);
-      result_.uptime_s = f.uptime_s;
-    }
-    if (!workload_ended_) workload_ended_ = now();
-  }
+  if (result_.failures.empty() && !workload_ended_) workload_ended_ = now();
   result_.failures.push_back(std::move(f));
   if (plan_.on_failure == OnFailure::kStop && !detector_.collecting()) request_stop("failure found", Duration(500));
 }
@@ -239,9 +228,8 @@ void Run::on_agent(std::string_view bytes) {
     f.host_s = host_s(now());
     record_failure(std::move(f));
   }
-  if (ev.config_error && !error_kind_) {
-    error_kind_ = kinds::kConfig;
-    error_message_ = "the guest refused the setup: " + *ev.config_error;
+  if (ev.config_error && !error_) {
+    error_ = RunError{kinds::kConfig, "the guest refused the setup: " + *ev.config_error};
     request_stop("guest configuration error");
   }
   for (const auto& w : ev.warnings) spdlog::warn("{}: guest: {}", plan_.run_id, w);
@@ -256,7 +244,7 @@ void Run::workload_started() {
   duration_timer_.expires_after(plan_.duration);
   duration_timer_.async_wait([this](const boost::system::error_code& err) {
     if (err || stopping_) return;
-    if (result_.failures.empty()) survived_ = true;
+    if (result_.failures.empty()) duration_reached_ = true;
     workload_ended_ = now();
     request_stop("duration reached");
   });
@@ -305,23 +293,44 @@ void Run::interrupt(const std::string& why) {
 }
 
 void Run::fail_infrastructure(const std::string& message) {
-  if (!error_kind_) {
-    error_kind_ = kinds::kInfrastructure;
-    error_message_ = message;
-  }
+  if (!error_) error_ = RunError{kinds::kInfrastructure, message};
   request_stop("infrastructure error");
 }
 
 void Run::on_exit(const vm::ExitInfo& info) {
-  // A libvirt host that went away says nothing about the kernel: re-run.
-  if (vm::host_went_away(info) && result_.failures.empty()) {
-    interrupted_ = true;
-    stop_reason_ = info.reason;
-  }
-  finish(&info);
+  exit_ = info;
+  finish();
 }
 
-void Run::finish(const vm::ExitInfo* info) {
+RunFacts Run::facts() const {
+  RunFacts f;
+  f.failures = result_.failures;
+  f.report_window = plan_.report_window;
+  f.profile = plan_.workload.profile;
+  f.workload_started = workload_started_.has_value();
+  f.duration_reached = duration_reached_;
+  f.interrupted = interrupted_;
+  f.stop_reason = stop_reason_;
+  f.error = error_;
+  f.saw_heartbeat = agent_.saw_heartbeat();
+  f.race_events_total = agent_.race_events_total();
+  f.exit = exit_;
+  f.last_console_line = last_console_line();
+  f.requeue = plan_.requeue;
+  return f;
+}
+
+void Run::apply(RunVerdict v) {
+  result_.verdict = v.verdict;
+  result_.kind = std::move(v.kind);
+  result_.title = std::move(v.title);
+  result_.time_to_failure_s = v.time_to_failure_s;
+  result_.uptime_s = v.uptime_s;
+  result_.failures = std::move(v.failures);
+  result_.requeued = std::move(v.requeued);
+}
+
+void Run::finish() {
   if (finished_) return;
   finished_ = true;
   boot_timer_.cancel();
@@ -330,79 +339,20 @@ void Run::finish(const vm::ExitInfo* info) {
   console_lines_.finish([this](std::string_view line) { on_console_line(line); });
   detector_.finish();
   take_detector_output();
-  for (const auto& [failure, count] : failure_counts_) {
-    if (count > 1) spdlog::info("{}: {} (x{} this run)", plan_.run_id, failure, count);
-  }
   const Duration end = now();
   if (workload_started_) result_.exposure_s = seconds(workload_ended_.value_or(end) - *workload_started_);
 
-  auto& r = result_;
-  if (!r.failures.empty()) {
-    // Reports complete out of order (a console report waits for its whole
-    // trace); put them back in the order they happened.
-    std::stable_sort(r.failures.begin(), r.failures.end(),
-                     [](const FailureRecord& a, const FailureRecord& b) { return a.host_s < b.host_s; });
-    r.verdict = Verdict::kFailed;
-    size_t headline = 0;
-    // Lost memory is the symptom; when the kernel explains it on the console
-    // within the report window, its report is the headline.
-    if (r.failures[0].kind == kinds::kIntegrity) {
-      for (size_t i = 1; i < r.failures.size(); ++i) {
-        if (r.failures[i].host_s - r.failures[0].host_s > seconds(plan_.report_window)) break;
-        if (r.failures[i].kind != kinds::kIntegrity && r.failures[i].kind != kinds::kHang) {
-          headline = i;
-          break;
-        }
-      }
-    }
-    r.kind = r.failures[headline].kind;
-    r.title = r.failures[headline].title;
-    r.time_to_failure_s = std::max(0.0, r.failures.front().host_s);
-    if (!r.failures[headline].uptime_s) r.uptime_s = r.failures.front().uptime_s;
-    else r.uptime_s = r.failures[headline].uptime_s;
-  } else if (interrupted_) {
-    r.verdict = Verdict::kInterrupted;
-    r.kind = "interrupted";
-    r.title = stop_reason_;
-  } else if (error_kind_) {
-    r.verdict = Verdict::kError;
-    r.kind = *error_kind_;
-    r.title = error_message_.value_or("");
-  } else if (survived_) {
-    if (plan_.workload.profile != "quiet" && agent_.saw_heartbeat() && agent_.race_events_total() == 0) {
-      r.verdict = Verdict::kError;
-      r.kind = kinds::kNoRaceEvents;
-      r.title = "the workload ran but produced no race-relevant events (no THP migration, no huge-pmd NUMA updates)";
-    } else {
-      r.verdict = Verdict::kSurvived;
-      r.kind.clear();
-      r.title.clear();
-    }
-  } else {
-    r.verdict = Verdict::kError;
-    r.kind = kinds::kLost;
-    r.title = fmt::format("the guest exited unexpectedly ({})", info ? info->reason : "no exit status");
-    if (info && !info->last_stderr.empty()) {
-      std::string err = info->last_stderr;
-      while (!err.empty() && (err.back() == '\n' || err.back() == '\r')) err.pop_back();
-      const auto nl = err.rfind('\n');
-      r.title += ": " + (nl == std::string::npos ? err : err.substr(nl + 1));
-    }
-    if (!workload_started_) {
-      r.kind = kinds::kBootFailure;
-      std::string tail;
-      for (size_t i = 0; i < 8; ++i) {
-        const auto& l = last_lines_[(last_line_pos_ + i) % 8];
-        if (!l.empty()) tail = l;
-      }
-      r.title += fmt::format("; last console line: {}", tail.empty() ? "(none)" : tail);
-    }
+  RunFacts f = facts();
+  apply(decide_verdict(f));
+  result_.event_totals = agent_.totals();
+  result_.rates = agent_.rates();
+  result_.finished_at = utc_now();
+  if (auto problem = write_artifacts()) {
+    spdlog::error("{}: {}", plan_.run_id, *problem);
+    // A run whose result cannot be recorded is no evidence, unless it failed.
+    f.artifacts_error = RunError{kinds::kInfrastructure, *problem};
+    apply(decide_verdict(std::move(f)));
   }
-  if (r.verdict != Verdict::kFailed) r.time_to_failure_s.reset(), r.uptime_s.reset();
-  r.event_totals = agent_.totals();
-  r.rates = agent_.rates();
-  r.finished_at = utc_now();
-  write_artifacts();
   guest_.reset();
   if (done_) {
     auto done = std::move(done_);
@@ -410,7 +360,7 @@ void Run::finish(const vm::ExitInfo* info) {
   }
 }
 
-void Run::write_artifacts() {
+std::optional<std::string> Run::write_artifacts() {
   if (console_dropped_ > 0) {
     console_log_ << fmt::format("\n[numasoak: console log capped at {} bytes; {} more bytes were not written]\n",
                                 plan_.console_log_cap, console_dropped_);
@@ -430,13 +380,9 @@ void Run::write_artifacts() {
     write_file_atomic(result_.artifacts.report, report);
     write_file_atomic(result_.artifacts.result_json, nlohmann::json(result_).dump(2) + "\n");
   } catch (const Error& e) {
-    spdlog::error("{}: {}", plan_.run_id, e.what());
-    if (result_.verdict != Verdict::kFailed) {
-      result_.verdict = Verdict::kError;
-      result_.kind = kinds::kInfrastructure;
-      result_.title = e.what();
-    }
+    return std::string(e.what());
   }
+  return std::nullopt;
 }
 
 RunStatus Run::status() const {

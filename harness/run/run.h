@@ -2,15 +2,17 @@
 //
 // Boots the guest through a Backend, streams its console through the
 // LineAssembler into the Detector and its agent channel into Telemetry,
-// keeps the watchdogs (boot, silence, duration) and turns what happened into
-// a RunResult with artifacts in its own folder. Everything happens on the
+// keeps the watchdogs (boot, silence, duration) and, when the guest is gone,
+// hands what it saw to decide_verdict() (run/verdict.h) for the RunResult,
+// with artifacts in its own folder. Everything happens on the
 // caller's io_context; a Run never blocks and never sleeps.
 //
 // Timeline (host steady clock; wall-clock jumps change nothing):
 //   start ──boot──▶ workload started ──duration──▶ survived
 //                        └─ first failure marker ─ report window ─▶ failed
 // Time to failure is measured from "workload started" to the arrival of the
-// first failure's marker line (and also reported as guest uptime).
+// first failure's marker line (and also reported as guest uptime); the
+// first marker also ends the exposure.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -31,6 +33,7 @@
 #include "result/run_result.h"
 #include "run/agent_feed.h"
 #include "run/plan.h"
+#include "run/verdict.h"
 #include "run/watchdog.h"
 #include "vm/backend.h"
 
@@ -60,7 +63,7 @@ class Run {
   // Stops the guest; the run ends as `interrupted` (not a failure, not a
   // survival) unless it had already found a failure.
   void interrupt(const std::string& why);
-  // Stops the guest because the host went away or broke: `interrupted`.
+  // What the run is doing now, for progress lines.
   RunStatus status() const;
   // Called once, from the io_context, when the workload has started.
   void on_workload_started(std::function<void()> hook) { started_hook_ = std::move(hook); }
@@ -85,8 +88,13 @@ class Run {
   std::optional<Duration> starved() const;
   static std::string starved_note(const Watchdog& w);
   void fail_infrastructure(const std::string& message);
-  void finish(const vm::ExitInfo* info);
-  void write_artifacts();
+  std::string last_console_line() const;
+  // What the run saw, for decide_verdict (run/verdict.h), and its answer.
+  RunFacts facts() const;
+  void apply(RunVerdict v);
+  void finish();
+  // Writes report.txt and result.json; the error when it cannot.
+  std::optional<std::string> write_artifacts();
   double host_s(Duration t) const;
 
   boost::asio::io_context& io_;
@@ -112,10 +120,11 @@ class Run {
   Clock::time_point started_{};
   std::optional<Duration> workload_started_;
   std::optional<Duration> workload_ended_;
-  std::optional<std::string> error_kind_, error_message_;
+  std::optional<RunError> error_;       // the first harness-side error
+  std::optional<vm::ExitInfo> exit_;    // how the guest ended
   std::string stop_reason_;
   std::optional<Duration> stop_at_;  // when a planned stop happens (run clock)
-  bool survived_ = false;
+  bool duration_reached_ = false;
   bool interrupted_ = false;
   bool stopping_ = false;
   bool finished_ = false;

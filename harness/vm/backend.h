@@ -37,10 +37,20 @@ enum class GuestEvent {
   kShutdown,  // the guest powered off or asked to reset (-no-reboot)
 };
 
+/// Why a guest ended, as its backend saw it: the run's verdict reads this,
+/// never the text of the reason.
+enum class ExitCause {
+  kClean,     // the guest powered off, or was stopped on request
+  kCrashed,   // the emulator died, was killed or exited with an error
+  kHostGone,  // the host running it went away (connection closed, keepalive timeout)
+};
+
+/// How a guest ended: its cause, and a line for people.
 struct ExitInfo {
-  bool clean = false;     // the guest powered off / was stopped on request
-  std::string reason;     // "exit status 1", "killed by signal 9", ...
+  ExitCause cause = ExitCause::kCrashed;
+  std::string reason;       // "exit status 1", "killed by signal 9", ...
   std::string last_stderr;  // the emulator's last error lines, if any
+  bool clean() const { return cause == ExitCause::kClean; }
 };
 
 struct GuestHandlers {

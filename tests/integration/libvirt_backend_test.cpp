@@ -97,7 +97,7 @@ TEST_F(LibvirtBackendTest, TwoNodeTcgGuestBootsShowsConsoleAndAgentAndPowersOff)
   EXPECT_NE(o.console.find("Linux version 6.1"), std::string::npos) << "the console stream has the boot from its first line";
   EXPECT_NE(o.console.find("2 node(s)"), std::string::npos) << "the guest sees two NUMA nodes";
   EXPECT_NE(o.agent.find("\"started\""), std::string::npos) << "agent channel (ttyS1): " << o.agent.substr(0, 300);
-  EXPECT_TRUE(o.exit->clean) << o.exit->reason;
+  EXPECT_TRUE(o.exit->clean()) << o.exit->reason;
   EXPECT_NE(o.exit->reason.find("shutdown"), std::string::npos) << o.exit->reason;
   EXPECT_NE(std::find(o.events.begin(), o.events.end(), vm::GuestEvent::kShutdown), o.events.end());
   EXPECT_EQ(o.exits, 1);
@@ -158,7 +158,7 @@ TEST_F(LibvirtBackendTest, StopDestroysTheDomainAndExitsOnce) {
   guest->stop(2s);
   guest->stop(2s);  // twice is harmless
   ASSERT_TRUE(run_until(io, [&] { return o.exit.has_value(); }, 30s));
-  EXPECT_TRUE(o.exit->clean) << o.exit->reason;
+  EXPECT_TRUE(o.exit->clean()) << o.exit->reason;
   EXPECT_NE(o.exit->reason.find("destroyed"), std::string::npos) << o.exit->reason;
   run_until(io, [] { return false; }, 500ms);
   EXPECT_EQ(o.exits, 1);

@@ -68,7 +68,7 @@ class ProcessGuestImpl : public std::enable_shared_from_this<ProcessGuestImpl> {
     finished_ = true;
     kill_timer_.cancel();
     vm::ExitInfo info;
-    info.clean = status_ == 0;
+    info.cause = status_ == 0 ? vm::ExitCause::kClean : vm::ExitCause::kCrashed;
     info.reason = "exit status " + std::to_string(status_);
     auto on_exit = std::move(handlers_.on_exit);
     handlers_ = {};

@@ -63,17 +63,17 @@ void GuestImpl::launch_when_ready(std::vector<std::pair<std::filesystem::path, s
       if (!error.empty() && self->volume_error_.empty()) self->volume_error_ = error;
       if (--self->pending_volumes_ > 0) return;
       if (!self->volume_error_.empty()) {
-        self->finish(ExitInfo{false, fmt::format("libvirt host {}: {}", self->conn_->uri(), self->volume_error_), ""});
+        self->finish(ExitInfo{ExitCause::kCrashed, fmt::format("libvirt host {}: {}", self->conn_->uri(), self->volume_error_), ""});
         return;
       }
       if (self->stop_requested_) {
-        self->finish(ExitInfo{true, "stopped before the domain started", ""});
+        self->finish(ExitInfo{ExitCause::kClean, "stopped before the domain started", ""});
         return;
       }
       try {
         self->launch();
       } catch (const Error& e) {
-        self->finish(ExitInfo{false, e.what(), ""});
+        self->finish(ExitInfo{ExitCause::kCrashed, e.what(), ""});
       }
     });
   }
@@ -230,7 +230,7 @@ void GuestImpl::stopped(int detail) {
     auto self = weak.lock();
     if (ec || !self) return;
     for (int i = 0; i < 2; ++i) self->close_stream(i, false);
-    self->finish(ExitInfo{self->clean_, self->exit_reason_, ""});
+    self->finish(ExitInfo{self->clean_ ? ExitCause::kClean : ExitCause::kCrashed, self->exit_reason_, ""});
   });
   maybe_finish();
 }
@@ -240,7 +240,7 @@ void GuestImpl::maybe_finish() {
   for (int i = 0; i < 2; ++i) {
     if (streams_[i] && !stream_done_[i]) return;
   }
-  finish(ExitInfo{clean_, exit_reason_, ""});
+  finish(ExitInfo{clean_ ? ExitCause::kClean : ExitCause::kCrashed, exit_reason_, ""});
 }
 
 void GuestImpl::host_gone(const std::string& reason) {
@@ -255,7 +255,7 @@ void GuestImpl::host_gone(const std::string& reason) {
     }
   }
   virResetLastError();
-  finish(ExitInfo{false, reason, ""});
+  finish(ExitInfo{ExitCause::kHostGone, reason, ""});
 }
 
 void GuestImpl::destroy_domain() {
@@ -274,7 +274,7 @@ void GuestImpl::stop(std::chrono::milliseconds grace) {
   stop_requested_ = true;
   if (!launched_) {
     // Still waiting for its volumes: nothing runs yet.
-    asio::post(conn_->io(), [self] { self->finish(ExitInfo{true, "stopped before the domain started", ""}); });
+    asio::post(conn_->io(), [self] { self->finish(ExitInfo{ExitCause::kClean, "stopped before the domain started", ""}); });
     return;
   }
   if (exited_) return;
@@ -283,7 +283,7 @@ void GuestImpl::stop(std::chrono::milliseconds grace) {
   stop_timer_.async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
     auto s = weak.lock();
     if (ec || !s || s->finished_) return;
-    s->finish(ExitInfo{false, "the domain did not report that it stopped", ""});
+    s->finish(ExitInfo{ExitCause::kCrashed, "the domain did not report that it stopped", ""});
   });
 }
 

@@ -16,8 +16,6 @@ namespace numasoak::vm {
 namespace asio = boost::asio;
 using libvirt::Connection;
 
-bool host_went_away(const ExitInfo& info) { return info.reason.rfind(kHostGonePrefix, 0) == 0; }
-
 LibvirtBackend::LibvirtBackend(asio::io_context& io, std::string uri, LibvirtOptions options)
     : io_(io), conn_(std::make_shared<Connection>(io, std::move(uri), std::move(options))) {}
 

@@ -59,11 +59,10 @@ struct LibvirtHostInfo {
   int orphans_removed = 0;    // by the last connect()
 };
 
-// ExitInfo::reason of a guest that ended because its host went away
-// (connection closed, keepalive timeout) starts with this.
+// A guest that ended because its host went away (connection closed,
+// keepalive timeout) exits with ExitCause::kHostGone, its reason starting
+// with this (for people: the run's title).
 inline constexpr const char* kHostGonePrefix = "host-gone: ";
-// True for such exits: the run says nothing about the kernel (re-run it).
-bool host_went_away(const ExitInfo& info);
 
 class LibvirtBackend : public Backend {
  public:
@@ -92,7 +91,7 @@ class LibvirtBackend : public Backend {
   std::unique_ptr<Guest> start(const GuestSpec& spec, GuestHandlers handlers) override;
 
   // Called once per lost connection, after its guests got their on_exit
-  // (reason starts with kHostGonePrefix). connect()/connect_async() again to
+  // (cause kHostGone). connect()/connect_async() again to
   // come back.
   void on_connection_lost(std::function<void(const std::string& why)> cb);
   // Called after any guest of this host ended (room for another).

@@ -217,7 +217,7 @@ std::unique_ptr<Guest> LibvirtPool::start(const GuestSpec& spec, GuestHandlers h
   };
   GuestHandlers wrapped = std::move(handlers);
   wrapped.on_exit = [slot, on_exit = std::move(wrapped.on_exit)](const ExitInfo& info) {
-    slot->release(host_went_away(info));
+    slot->release(info.cause == ExitCause::kHostGone);
     if (on_exit) on_exit(info);
   };
   auto& h = state_->hosts[i];

@@ -4,8 +4,8 @@
 // a LibvirtPool. start() places each guest on a host (placement.h: a host
 // that is up with free vCPU capacity, keeping kernels interleaved per host)
 // through that host's LibvirtBackend. A host whose connection closes or
-// misses keepalives ends its running guests (on_exit with a reason that
-// host_went_away() recognises: the run is lost, not a kernel result), is
+// misses keepalives ends its running guests (on_exit with ExitCause::kHostGone:
+// the run is interrupted, not a kernel result), is
 // marked down and reconnected with exponential backoff while the other
 // hosts go on. Per-host counters (started / finished / lost) feed the report.
 //

@@ -244,7 +244,7 @@ class QemuGuestImpl : public std::enable_shared_from_this<QemuGuestImpl> {
       child_->detach();
     }
     ExitInfo info;
-    info.clean = clean_;
+    info.cause = clean_ ? ExitCause::kClean : ExitCause::kCrashed;
     info.reason = exit_reason_.empty() ? "exited" : exit_reason_;
     info.last_stderr = stderr_tail_;
     auto on_exit = std::move(handlers_.on_exit);
