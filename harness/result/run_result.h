@@ -23,6 +23,7 @@ std::optional<Verdict> verdict_from_string(const std::string& s);
 // Kinds a run adds to the detector's signature kinds ("bad-pmd", "panic"...).
 namespace kinds {
 inline constexpr const char* kIntegrity = "integrity";        // agent saw lost/corrupt memory
+inline constexpr const char* kProtection = "protection";      // a write-protected/PROT_READ page took a write
 inline constexpr const char* kHang = "hang";                  // no output for the silence watchdog
 inline constexpr const char* kGuestPanicked = "panic";        // QEMU reported GUEST_PANICKED
 inline constexpr const char* kLost = "lost";                  // QEMU exited with no marker
