@@ -141,23 +141,23 @@ struct ProfileDef {
 // scan waits. Hence few, small, scanner-focused regions, a short scan period
 // and a scan budget that covers a region in one go, touchers that leave CPU
 // to the migrators, and light uffd-wp/mbind/migrate_pages traffic.
+// bad-pmd's settings, which the transitions profile extends.
+#define NUMASOAK_NSW_BAD_PMD_SETTINGS                                                                                \
+  "numa_balancing=1 scan_delay_ms=0 scan_period_min_ms=1 scan_period_max_ms=10 scan_size_mb=16 "                    \
+  "thp=always thp_defrag=madvise processes=1 region_mb=8 scan_focus=1 scan_drivers=1 balancing=1 touchers=1 "       \
+  "touch_pause_us=2000 move_pages=1 mover=process mbind_interval_ms=200 migrate_pages_every=256 uffd_wp=1 "          \
+  "uffd_wp_pause_us=20000 mprotect=0 split_collapse=0 integrity=1 verify_pause_ms=200"
 inline constexpr std::array kProfiles = {
     ProfileDef{"bad-pmd",
                "balancing + move_pages + uffd-wp + integrity, tuned to hit the change_prot_numa/THP-migration race",
-               "numa_balancing=1 scan_delay_ms=0 scan_period_min_ms=1 scan_period_max_ms=10 scan_size_mb=16 "
-               "thp=always thp_defrag=madvise processes=1 region_mb=8 scan_focus=1 scan_drivers=1 balancing=1 touchers=1 "
-               "touch_pause_us=2000 move_pages=1 mover=process mbind_interval_ms=200 migrate_pages_every=256 uffd_wp=1 "
-               "uffd_wp_pause_us=20000 mprotect=0 split_collapse=0 integrity=1 verify_pause_ms=200"},
+               NUMASOAK_NSW_BAD_PMD_SETTINGS},
     // bad-pmd plus the transitions worker: what a backport must survive
     // (configs/validate-6.1.toml); the wrong 6.1 backports fail it.
     ProfileDef{"transitions",
                "bad-pmd plus every walker (NUMA, uffd-wp set/resolve, unregister, mprotect) against every PMD "
                "transition (migrate, zap, split, collapse, fault) on anon and shmem THPs, and the protection oracle",
-               "numa_balancing=1 scan_delay_ms=0 scan_period_min_ms=1 scan_period_max_ms=10 scan_size_mb=16 "
-               "thp=always thp_defrag=madvise processes=1 region_mb=8 scan_focus=1 scan_drivers=1 balancing=1 touchers=1 "
-               "touch_pause_us=2000 move_pages=1 mover=process mbind_interval_ms=200 migrate_pages_every=256 uffd_wp=1 "
-               "uffd_wp_pause_us=20000 mprotect=0 split_collapse=0 integrity=1 verify_pause_ms=200 "
-               "transitions=1 transitions_mb=8 transitions_pause_us=1000 shmem_thp=advise oracle=1"},
+               NUMASOAK_NSW_BAD_PMD_SETTINGS
+               " transitions=1 transitions_mb=8 transitions_pause_us=1000 shmem_thp=advise oracle=1"},
     ProfileDef{"balancing-only", "NUMA balancing with toucher threads on every node, no explicit migration",
                "numa_balancing=1 scan_delay_ms=0 scan_period_min_ms=1 scan_period_max_ms=10 scan_size_mb=16 "
                "thp=always thp_defrag=madvise processes=2 region_mb=8 scan_focus=1 balancing=1 touchers=1 "
