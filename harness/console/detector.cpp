@@ -1,6 +1,7 @@
 #include "console/detector.h"
 
 #include <algorithm>
+#include <cctype>
 
 #include "console/console_line.h"
 #include "console/line_assembler.h"
@@ -17,6 +18,22 @@ constexpr std::uint64_t kLongReportTraceStartLimit = 400;
 constexpr size_t kMaxPendingMarkers = 1024;
 // A WARN()/BUG() marker this many lines after a Link::kLead message reports that message.
 constexpr std::uint64_t kLeadReach = 12;
+// SLUB's hex dump of an object and its redzones (print_section(): "Object   ffff8880...: 6b 6b ..."),
+// up to this many lines per report, does not count towards report_max_lines or the trace start limits:
+// a kmalloc-1k object alone is 64 lines of it, and the Call Trace comes after the dump.
+constexpr std::uint64_t kMaxUncountedDumpLines = 2048;
+
+bool slab_dump_line(std::string_view message) {
+  for (std::string_view prefix : {"Object ", "Redzone ", "Padding ", "Bytes b4 "}) {
+    if (message.substr(0, prefix.size()) != prefix) continue;
+    std::string_view rest = message.substr(prefix.size());
+    while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
+    size_t hex = 0;
+    while (hex < rest.size() && std::isxdigit(static_cast<unsigned char>(rest[hex]))) ++hex;
+    return hex >= 8 && hex <= 16 && rest.substr(hex, 2) == ": ";
+  }
+  return false;
+}
 
 bool starts_trace(std::string_view message) {
   return message.find("Call Trace:") != std::string_view::npos ||
@@ -46,6 +63,9 @@ struct Detector::Open {
   Duration deadline{0};
   bool truncated = false;
   bool lead_joined = false;  // a Link::kLead report took its WARNING/BUG already
+  std::uint64_t dump_lines = 0;  // slab_dump_line()s attached, up to kMaxUncountedDumpLines
+  // Lines that count towards report_max_lines and the trace start limits.
+  std::uint64_t counted_lines() const { return failure.report_lines - dump_lines; }
   // Guilty-frame search.
   bool in_trace = false;
   std::string ip_frame;     // first useful RIP:/pc : function
@@ -83,7 +103,7 @@ void Detector::feed(std::string_view line, Duration host_time) {
           r.match = std::move(*match);
         }
         attach(r, line, cl.message);
-        if (r.failure.report_lines >= options_.report_max_lines) complete(i);
+        if (r.counted_lines() >= options_.report_max_lines) complete(i);
         return;
       }
     } else if (follows_lead(*match->signature)) {
@@ -91,8 +111,16 @@ void Detector::feed(std::string_view line, Duration host_time) {
       for (size_t i = open_.size(); i-- > 0;) {
         Open& r = open_[i];
         if (!same_printer(r.failure.caller, cl.caller)) continue;
-        if (r.match.signature->link != Link::kLead || r.lead_joined || r.failure.report_lines > kLeadReach) break;
-        r.lead_joined = true;
+        const Signature& lead = *r.match.signature;
+        if (lead.link != Link::kLead || r.lead_joined) break;
+        const int sg = match->signature->source_group;
+        const std::string_view source =
+            sg > 0 && static_cast<size_t>(sg) < match->groups.size() ? std::string_view(match->groups[static_cast<size_t>(sg)])
+                                                                      : std::string_view{};
+        const bool late_join = !lead.lead_source.empty() && source.substr(0, lead.lead_source.size()) == lead.lead_source;
+        if (!late_join && r.failure.report_lines > kLeadReach) break;
+        // A message that is itself a lead (SLUB's "BUG ...: Object corrupt") leaves room for the WARNING after it.
+        if (match->signature->link != Link::kLead) r.lead_joined = true;
         r.failure.followed_by.emplace_back(match->signature->kind);
         r.failure.severity = std::max(r.failure.severity, match->signature->severity);
         if (r.failure.source.empty() && match->signature->source_group > 0 &&
@@ -100,7 +128,7 @@ void Detector::feed(std::string_view line, Duration host_time) {
           r.failure.source = neutralize(match->groups[static_cast<size_t>(match->signature->source_group)], 200);
         }
         attach(r, line, cl.message);
-        if (r.failure.report_lines >= options_.report_max_lines) complete(i);
+        if (r.counted_lines() >= options_.report_max_lines) complete(i);
         return;
       }
     }
@@ -116,7 +144,7 @@ void Detector::feed(std::string_view line, Duration host_time) {
     Open& r = open_[i];
     if (!same_printer(r.failure.caller, cl.caller)) continue;
     attach(r, line, cl.message);
-    if (r.failure.report_lines >= options_.report_max_lines) complete(i);
+    if (r.counted_lines() >= options_.report_max_lines) complete(i);
   }
 }
 
@@ -128,7 +156,9 @@ bool Detector::unexpected_reboot(std::optional<double> uptime) {
   if (!kernel_printed) return false;
   const bool unexpected = banners_ > 0 && markers_started_ == markers_at_banner_;
   ++banners_;
-  markers_at_banner_ = markers_started_;
+  // The unexpected-reboot report this banner starts does not explain the next banner: a guest that
+  // keeps rebooting with nothing said is one failure per reboot.
+  markers_at_banner_ = markers_started_ + (unexpected ? 1 : 0);
   return unexpected;
 }
 
@@ -166,12 +196,13 @@ void Detector::start(std::string_view line, std::string_view message, std::strin
   // (pmd_clear_bad+0x..): never the guilty one, but the trace goes on below it.
   attach(added, line, {});
   if (!frame_function(message).empty()) added.in_trace = true;
-  if (added.failure.report_lines >= options_.report_max_lines) complete(open_.size() - 1);
+  if (added.counted_lines() >= options_.report_max_lines) complete(open_.size() - 1);
 }
 
 void Detector::attach(Open& r, std::string_view line, std::string_view message) {
   Failure& f = r.failure;
   ++f.report_lines;
+  if (!message.empty() && r.dump_lines < kMaxUncountedDumpLines && slab_dump_line(message)) ++r.dump_lines;
   if (!r.truncated) {
     if (f.report.size() + line.size() + 1 > options_.report_max_bytes) {
       r.truncated = true;
@@ -183,7 +214,7 @@ void Detector::attach(Open& r, std::string_view line, std::string_view message) 
   }
   const FrameRule rule = r.match.signature->frame;
   const bool long_report = rule == FrameRule::kLockTrace || rule == FrameRule::kAllocTrace;
-  if (message.empty() || f.report_lines > (long_report ? kLongReportTraceStartLimit : kTraceStartLimit)) {
+  if (message.empty() || r.counted_lines() > (long_report ? kLongReportTraceStartLimit : kTraceStartLimit)) {
     return;
   }
   if (rule == FrameRule::kLockTrace && r.held_lock_frame.empty()) {

@@ -11,8 +11,11 @@
 //
 // A WARN()/BUG() that reports a message printed just before it ("refcount_t:
 // underflow", "list_add corruption", "ODEBUG:") joins that message's report
-// (Link::kLead). A second kernel boot banner with no report since the first
-// is a failure of its own: kind "unexpected-reboot" (Link::kBootBanner).
+// (Link::kLead); SLUB's WARNING at mm/slub.c joins its report however late it
+// comes (Signature::lead_source), and SLUB's object hex dump does not count
+// towards report_max_lines (up to 2048 lines of it). A kernel boot banner with
+// no report since the banner before is a failure of its own, once per reboot:
+// kind "unexpected-reboot" (Link::kBootBanner).
 //
 // One event is one failure: inside an open report, markers that usually
 // follow another (the panic after an oops, the "invalid opcode" after

@@ -238,10 +238,21 @@ const std::vector<Signature> kTable = {
 
   // --- SLUB debug (slub_debug=, SLUB_DEBUG_ON): mm/slub.c slab_bug() ---------------------------
   // BUG kmalloc-64 (Not tainted): Object already free    BUG kmalloc-128 (Tainted: G    B  ): Poison overwritten
+  // 6.12's check_bytes_and_report() names what was overwritten on a line of its own, before
+  // "BUG kmalloc-1k (Not tainted): Object corrupt" (which joins it, follows_lead) and the WARNING at mm/slub.c:
+  // [Poison overwritten] 0xffff888000d9ce00-0xffff888000d9ce03 @offset=19968. First byte 0xf0 instead of 0x6b
+  // (6.1 says it in the BUG line: "BUG kmalloc-1k (Not tainted): Poison overwritten"): one title for both.
+  {"slab", Severity::kError, " overwritten] 0x", R"(^\[((?:[A-Z][a-z]+ ){0,2}[A-Za-z]+) overwritten\] 0x[0-9a-f]+-0x[0-9a-f]+ @offset=)",
+   FrameRule::kAllocTrace, false, 0, 0,
+   [](const TitleParts& p) { return with_frame("SLUB: " + p.groups[1] + " overwritten", p.frame); }, Link::kLead,
+   "mm/slub.c"},
+  // 6.12 ends slab_err()/object_err() with WARN_ON(1) ("WARNING: ... at mm/slub.c:1152 slab_err+0x.."), after
+  // the object dump: that WARNING is this report's (Link::kLead, lead_source), not a second failure.
   {"slab", Severity::kError, "BUG ",
    R"((?:^|[^\w])BUG [\w.:@-]{1,64} \((?:Not tainted|Tainted: [^)]{1,40})\): (.{1,120}))",
    FrameRule::kAllocTrace, false, 0, 0,
-   [](const TitleParts& p) { return with_frame("SLUB: " + reason_head(p.groups[1]), p.frame); }},
+   [](const TitleParts& p) { return with_frame("SLUB: " + reason_head(p.groups[1]), p.frame); }, Link::kLead,
+   "mm/slub.c"},
 
   // cache_from_obj: Wrong slab cache. lkdtm-heap-b but object is from lkdtm-heap-a   (mm/slab.h, WARN_ONCE)
   {"slab", Severity::kError, "Wrong slab cache", R"(cache_from_obj: Wrong slab cache\.)",
@@ -573,7 +584,8 @@ bool skip_frame(std::string_view f, FrameRule rule) {
                                  "free_debug_processing", "free_to_partial_list", "free_consistency_checks",
                                  "on_freelist", "check_object", "check_bytes_and_report", "check_slab",
                                  "check_valid_pointer", "print_trailer", "object_err", "slab_err", "slab_bug",
-                                 "slab_fix", "alloc_debug_processing", "___slab_alloc", "__slab_alloc",
+                                 "slab_fix", "alloc_debug_processing", "___slab_alloc", "__slab_alloc", "get_partial_node",
+                                 "get_partial", "get_any_partial", "new_slab", "allocate_slab",
                                  "slab_alloc", "slab_post_alloc_hook", "slab_free_freelist_hook", "slab_free_hook",
                                  "kmem_cache_alloc", "__kmalloc", "kmalloc", "kzalloc", "kmalloc_trace",
                                  "__kmem_cache_alloc", "kmem_cache_free_bulk", "build_detached_freelist",
@@ -596,6 +608,9 @@ bool weak_frame(std::string_view f) {
                              "__up_", "rwsem_", "rt_spin_", "rt_mutex_", "__rt_mutex"});
 }
 
-bool follows_lead(const Signature& s) { return s.kind == "warning" || s.kind == "kernel-bug"; }
+bool follows_lead(const Signature& s) {
+  // ... and SLUB's "BUG <cache> (...): Object corrupt" after 6.12's "[Poison overwritten] ..." line.
+  return s.kind == "warning" || s.kind == "kernel-bug" || (s.kind == "slab" && s.needle == "BUG ");
+}
 
 }  // namespace numasoak::console

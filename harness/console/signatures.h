@@ -73,9 +73,14 @@ struct Signature {
   int frame_group;   // capture holding the function, for FrameRule::kMarker (0: none)
   TitleFn title;     // raw title; normalize_title() is applied after
   Link link = Link::kNone;
+  // With Link::kLead: a WARNING/kernel BUG whose FILE:LINE is in this file joins the report however many
+  // lines after the message it comes, while the report is open (6.12's SLUB prints its WARN after the
+  // object dump). Empty: only within a few lines.
+  std::string_view lead_source = {};
 };
 
-// Whether a marker of this row is the WARNING or kernel BUG that a Link::kLead message announced.
+// Whether a marker of this row is the WARNING or kernel BUG that a Link::kLead message announced (or
+// SLUB's "BUG <cache> (...): Object corrupt" after 6.12's "[Poison overwritten]" line).
 bool follows_lead(const Signature& s);
 
 const std::vector<Signature>& signatures();

@@ -438,13 +438,22 @@ TEST(Detector, SecondBootBannerWithoutAReportIsAnUnexpectedReboot) {
   const auto after_panic = run({banner, "[    5.0] Kernel panic - not syncing: sysrq triggered crash", banner});
   ASSERT_EQ(after_panic.size(), 1u);
   EXPECT_EQ(after_panic[0].kind, "panic");
-  // A reboot with nothing before it is a failure, and it ends the run.
+  // A reboot with nothing before it is a failure, and it ends the run; a guest that reboots again with
+  // nothing said (the first unexpected-reboot report explains nothing) fails once per reboot.
   const auto silent = run({banner, "[    5.0] numasoak: workload started", banner, "[    0.000000] Command line: x", banner});
-  ASSERT_EQ(silent.size(), 1u);
+  ASSERT_EQ(silent.size(), 2u);
   EXPECT_EQ(silent[0].kind, "unexpected-reboot");
   EXPECT_EQ(silent[0].title, "unexpected kernel reboot");
   EXPECT_EQ(silent[0].line, 3u);
   EXPECT_TRUE(silent[0].ends_run());
+  EXPECT_EQ(silent[1].kind, "unexpected-reboot");
+  EXPECT_EQ(silent[1].line, 5u);
+  // The panic explains the reboot after it, not the one after that.
+  const auto explained = run({banner, "[    5.0] Kernel panic - not syncing: x", banner, banner});
+  ASSERT_EQ(explained.size(), 2u);
+  EXPECT_EQ(explained[0].kind, "panic");
+  EXPECT_EQ(explained[1].kind, "unexpected-reboot");
+  EXPECT_EQ(explained[1].line, 4u);
 }
 
 TEST(Detector, LeadJoinsOnlyTheWarningRightAfterIt) {
@@ -459,6 +468,45 @@ TEST(Detector, LeadJoinsOnlyTheWarningRightAfterIt) {
   ASSERT_EQ(f.size(), 2u);
   EXPECT_EQ(f[0].title, "list_del corruption in lkdtm_CORRUPT_LIST_DEL");
   EXPECT_EQ(f[1].title, "WARNING in change_pte_range");
+}
+
+// 6.12's SLUB report: what was overwritten, the BUG line, the object dump (longer than report_max_lines),
+// then a WARNING at mm/slub.c and the Call Trace: one failure, titled as 6.1 titles it.
+TEST(Detector, SlubReportKeepsItsDumpAndItsWarningTogether) {
+  std::vector<std::string> lines = {
+      "[ 2.5] [Poison overwritten] 0xffff888000d9ce00-0xffff888000d9ce03 @offset=19968. First byte 0xf0 instead of 0x6b",
+      "[ 2.5] =============================================================================",
+      "[ 2.5] BUG kmalloc-1k (Not tainted): Object corrupt",
+  };
+  for (int i = 0; i < 300; ++i) {
+    lines.push_back("[ 2.5] Object   ffff888000d9cc00: 6b 6b 6b 6b 6b 6b 6b 6b 6b 6b 6b 6b 6b 6b 6b 6b  kkkkkkkkkkkkkkkk");
+  }
+  for (const char* l : {"[ 2.5] WARNING: CPU: 0 PID: 1 at mm/slub.c:1127 object_err+0x24e/0x330",
+                        "[ 2.5] RIP: 0010:object_err+0x24e/0x330", "[ 2.5] Call Trace:", "[ 2.5]  <TASK>",
+                        "[ 2.5]  check_bytes_and_report+0x157/0x170", "[ 2.5]  get_partial_node.part.0+0x157/0x230",
+                        "[ 2.5]  __kmalloc_cache_noprof+0xf7/0x180", "[ 2.5]  lkdtm_WRITE_AFTER_FREE+0x71/0xa0",
+                        "[ 2.5]  </TASK>"}) {
+    lines.push_back(l);
+  }
+  const auto f = run(lines);
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].kind, "slab");
+  EXPECT_EQ(f[0].title, "SLUB: Poison overwritten in lkdtm_WRITE_AFTER_FREE");
+  EXPECT_EQ(f[0].report_lines, lines.size());
+  // Lines that are not the dump still count: a report without a dump ends at report_max_lines.
+  std::vector<std::string> chatter = {"[ 3.0] BUG kmalloc-64 (Not tainted): Poison overwritten"};
+  for (int i = 0; i < 300; ++i) chatter.push_back("[ 3.0] some other line " + std::to_string(i));
+  chatter.push_back("[ 3.0] WARNING: CPU: 0 PID: 1 at mm/slub.c:1127 object_err+0x24e/0x330");
+  const auto g = run(chatter);
+  ASSERT_EQ(g.size(), 2u);
+  EXPECT_EQ(g[0].report_lines, DetectorOptions{}.report_max_lines);
+  EXPECT_EQ(g[1].kind, "warning");
+  // A WARNING from elsewhere, later in an open SLUB report, is a failure of its own.
+  const auto h = run({"[ 4.0] BUG kmalloc-64 (Not tainted): Poison overwritten", "[ 4.0] a", "[ 4.0] b", "[ 4.0] c",
+                      "[ 4.0] d", "[ 4.0] e", "[ 4.0] f", "[ 4.0] g", "[ 4.0] h", "[ 4.0] i", "[ 4.0] j", "[ 4.0] k",
+                      "[ 4.0] l", "[ 4.0] WARNING: CPU: 0 PID: 1 at mm/mprotect.c:12 change_pte_range+0x1/0x2"});
+  ASSERT_EQ(h.size(), 2u);
+  EXPECT_EQ(h[1].title, "WARNING in change_pte_range");
 }
 
 }  // namespace

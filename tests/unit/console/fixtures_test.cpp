@@ -19,6 +19,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <random>
 #include <sstream>
 #include <string>
@@ -209,6 +210,57 @@ TEST(ConsoleFixtures, CorpusGivesEveryFileItsHeader) {
             << "[ scan     ] " << text.size() / 1000000 << " MB of console text in " << s << " s: " << mb_per_s
             << " MB/s (" << found.size() << " failures)" << std::endl;
   RecordProperty("scan_mb_per_s", std::to_string(mb_per_s));
+}
+
+// Detection latency, host side: a crash fixture replayed line by line (one read per line, as the serial
+// console delivers them), through the same LineAssembler -> Detector -> take_markers() steps as
+// run/run.cpp's on_console(); from the read that completes the marker line to the detector having
+// flagged it (take_markers() returns it: the run stops its exposure clock there). Median over the
+// first marker of every crash file. The report itself completes `report_window` (5 s) of host time
+// later (or at report_max_lines), which is not part of this figure and is printed beside it.
+TEST(ConsoleFixtures, MarkerIsFlaggedByTheReadThatCompletesItsLine) {
+  using Clock = std::chrono::steady_clock;
+  std::vector<double> latency_us;
+  for (const auto& p : fixture_paths()) {
+    const Fixture f = load(p);
+    if (f.header.at("kind") == "none") continue;
+    const auto whole = scan_bytes(f.body);
+    if (whole.empty()) continue;  // CorpusGivesEveryFileItsHeader reports it
+    LineAssembler la;
+    Detector d;
+    std::optional<double> flagged_us;
+    std::uint64_t flagged_line = 0;
+    Duration host{0};
+    for (size_t at = 0; at < f.body.size() && !flagged_us;) {
+      const size_t nl = f.body.find('\n', at);
+      const size_t end = nl == std::string::npos ? f.body.size() : nl + 1;
+      const std::string_view read = std::string_view(f.body).substr(at, end - at);
+      at = end;
+      host += std::chrono::milliseconds(1);
+      const auto t0 = Clock::now();
+      la.feed(read, [&](std::string_view line) { d.feed(line, host); });
+      const auto markers = d.take_markers();
+      const auto t1 = Clock::now();
+      if (!markers.empty()) {
+        flagged_us = std::chrono::duration<double, std::micro>(t1 - t0).count();
+        flagged_line = markers.front().line;
+      }
+    }
+    ASSERT_TRUE(flagged_us.has_value()) << f.name << ": no marker while replaying line by line";
+    // Flagged by the read of the first failure's own marker line, not by a later one.
+    EXPECT_EQ(flagged_line, whole.front().line) << f.name;
+    EXPECT_EQ(d.lines(), whole.front().line) << f.name << ": the marker was flagged only after later lines";
+    latency_us.push_back(*flagged_us);
+  }
+  ASSERT_GE(latency_us.size(), 10u);
+  std::sort(latency_us.begin(), latency_us.end());
+  const double median = latency_us[latency_us.size() / 2];
+  std::cout << "[ latency  ] marker line complete at the host -> flagged by the detector: median " << median
+            << " us, max " << latency_us.back() << " us over " << latency_us.size()
+            << " crash files (the report then completes after the "
+            << std::chrono::duration_cast<std::chrono::seconds>(DetectorOptions{}.report_window).count()
+            << " s report window or " << DetectorOptions{}.report_max_lines << " lines)" << std::endl;
+  RecordProperty("marker_latency_median_us", std::to_string(median));
 }
 
 std::string param_name(const ::testing::TestParamInfo<fs::path>& info) {
