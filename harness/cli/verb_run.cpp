@@ -3,6 +3,8 @@
 //   numasoak run --kernel 6.1 --amplify-us 200 --duration 5m
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <cmath>
+#include <map>
 #include <fmt/format.h>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -16,7 +18,12 @@
 #include "common/terminal_safe.h"
 #include "run/run.h"
 #include "spec/knobs.h"
-#include "vm/qemu/qemu_backend.h"
+#include "stats/outcome.h"
+#include "stats/stats.h"
+#include "stats/survival.h"
+#include "store/store.h"
+#include "vm/backends.h"
+#include "vm/loop.h"
 
 namespace numasoak::cli {
 namespace {
@@ -36,6 +43,12 @@ struct RunArgs {
   int cpus_per_node = 0;
   std::string memory;
   bool json = false;
+  // --bisect: exit 0 / 1 / 125 for `git bisect run`.
+  bool bisect = false;
+  std::string bad_rate;       // "1000/h"
+  std::string bad_rate_from;  // a campaign folder (or its numasoak.db)
+  std::string bad_kernel;     // which kernel of that campaign is the bad end
+  double confidence = 0.95;
 };
 
 // The campaign a `run` uses: a campaign file's settings (or the defaults)
@@ -118,8 +131,140 @@ ExitCode exit_code_for(const RunResult& r) {
   return ExitCode::kInfrastructure;
 }
 
-ExitCode run_verb(const RunArgs& a, const Globals& g) {
-  Campaign c = build_campaign(a);
+// The exit codes `git bisect run` reads: 0 good, 1 bad, 125 skip (could not
+// be tested), and anything above 127 aborts the bisection (a mistake on the
+// command line must not mark every commit bad or skip them all).
+constexpr auto kBisectGood = static_cast<ExitCode>(0);
+constexpr auto kBisectBad = static_cast<ExitCode>(1);
+constexpr auto kBisectSkip = static_cast<ExitCode>(125);
+constexpr auto kBisectAbort = static_cast<ExitCode>(128);
+
+// "1000/h", "0.3/s", "20/min", "2/d" -> failures per hour.
+double parse_rate_per_hour(const std::string& text) {
+  const auto bad = [&] {
+    return usage_error(fmt::format("--bad-rate: \"{}\" is not a failure rate", text), "e.g. 1000/h, 0.5/s, 20/min, 3/d");
+  };
+  const auto slash = text.find('/');
+  if (slash == std::string::npos || slash == 0) throw bad();
+  double n = 0;
+  try {
+    size_t used = 0;
+    n = std::stod(text.substr(0, slash), &used);
+    if (used != slash) throw bad();
+  } catch (const std::logic_error&) {
+    throw bad();
+  }
+  const std::string unit = text.substr(slash + 1);
+  double per_hour = 0;
+  if (unit == "h" || unit == "hour") per_hour = 1;
+  else if (unit == "s" || unit == "sec") per_hour = 3600;
+  else if (unit == "m" || unit == "min") per_hour = 60;
+  else if (unit == "d" || unit == "day") per_hour = 1.0 / 24;
+  else throw bad();
+  if (!std::isfinite(n) || n <= 0) throw bad();
+  return n * per_hour;
+}
+
+// The bad end's failure rate from an earlier campaign: the named kernel's
+// (or the one failing most), at the lower end of its exact interval at
+// `confidence`, so the survival asked for is long enough even if the rate
+// was overestimated. Returns the rate and a line saying where it came from.
+std::pair<double, std::string> rate_from_campaign(const std::string& where, const std::string& kernel, double confidence) {
+  std::filesystem::path dir = where;
+  if (dir.filename() == kStoreFileName) dir = dir.parent_path();
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(dir / kStoreFileName, ec)) {
+    throw usage_error(fmt::format("--bad-rate-from: {} has no {}", dir.string(), kStoreFileName),
+                      "give a campaign's output folder (numasoak-out/NAME)");
+  }
+  const Store store = Store::open_read_only(dir);
+  std::map<std::string, std::vector<stats::RunOutcome>> by_kernel;
+  for (const RunResult& r : store.finished_runs()) {
+    if (auto o = stats::outcome_of(r)) by_kernel[r.kernel].push_back(*o);
+  }
+  std::optional<stats::RateEstimate> best;
+  std::string best_kernel;
+  for (const auto& [name, runs] : by_kernel) {
+    if (!kernel.empty() && name != kernel) continue;
+    const stats::Tally t = stats::tally_seconds(runs);
+    const auto est = stats::failures_per_hour(t.failures, std::chrono::milliseconds(static_cast<long long>(t.exposure * 1000)), confidence);
+    if (est.failures == 0) continue;
+    if (!best || est.lower > best->lower) {
+      best = est;
+      best_kernel = name;
+    }
+  }
+  if (!best) {
+    throw usage_error(fmt::format("--bad-rate-from: no {}failed run in {}", kernel.empty() ? "" : "kernel " + kernel + " ", (dir / kStoreFileName).string()),
+                      "the bad end must have failed there; or give --bad-rate");
+  }
+  return {best->lower, fmt::format("{} in {}: {} failure(s) in {}, {} (using the lower end)", best_kernel, dir.string(), best->failures,
+                                   format_duration(std::chrono::milliseconds(static_cast<long long>(best->exposure * 3600 * 1000))),
+                                   stats::format_rate(*best))};
+}
+
+ExitCode run_verb(const RunArgs& a, const Globals& g, Campaign c);
+
+// `run --bisect`: the campaign's duration is the survival the bad rate asks
+// for; every way the build could not be tested is 125.
+ExitCode bisect_verb(const RunArgs& a, const Globals& g) {
+  auto report = [](const Error& e, const char* what) {
+    std::fflush(stdout);
+    std::cerr << "numasoak: error: " << e.what() << "\n" << "numasoak: bisect: " << what << "\n";
+  };
+  Campaign c;
+  try {
+    if (a.bad_rate.empty() == a.bad_rate_from.empty()) {
+      throw usage_error("--bisect needs the bad end's failure rate", "give --bad-rate (e.g. 1000/h) or --bad-rate-from CAMPAIGN_DIR");
+    }
+    if (!(a.confidence > 0 && a.confidence < 1)) throw usage_error(fmt::format("--confidence: {} is not in (0, 1)", a.confidence));
+    std::string source = "--bad-rate " + a.bad_rate;
+    double rate = 0;
+    if (!a.bad_rate.empty()) {
+      rate = parse_rate_per_hour(a.bad_rate);
+    } else {
+      std::tie(rate, source) = rate_from_campaign(a.bad_rate_from, a.bad_kernel, a.confidence);
+    }
+    const stats::SurvivalRequirement need = stats::survival_needed(rate, a.confidence);
+    c = build_campaign(a);
+    if (!a.duration.empty() && c.duration < need.needed) {
+      throw usage_error(fmt::format("--duration {} is shorter than the {} survival --bisect needs", a.duration, format_duration(need.needed)),
+                        "leave --duration out, or make it longer");
+    }
+    if (a.duration.empty()) c.duration = need.needed;
+    c.on_failure = OnFailure::kStop;
+    check_host_fits(c.topology);
+    std::cout << "bisect: " << stats::explain(need) << " (bad rate from " << terminal_safe(source) << ")" << std::endl;
+  } catch (const Error& e) {
+    report(e, "aborting the bisection (exit 128): the command line or a file it names is wrong");
+    return kBisectAbort;
+  }
+  ExitCode rc = kBisectSkip;
+  try {
+    rc = run_verb(a, g, c);
+  } catch (const Error& e) {
+    report(e, "this build could not be tested: skip (exit 125)");
+    return kBisectSkip;
+  }
+  const char* line = "";
+  switch (rc) {
+    case ExitCode::kOk: line = "good (exit 0): survived the needed time"; break;
+    case ExitCode::kKernelFailure: line = "bad (exit 1): the build failed"; break;
+    default:
+      if (rc == kBisectAbort) {
+        line = "stopped by the user: aborting the bisection (exit 128)";
+      } else {
+        line = "could not be tested: skip (exit 125)";
+        rc = kBisectSkip;
+      }
+  }
+  std::cout << "bisect: " << line << std::endl;
+  return rc;
+}
+
+ExitCode run_verb(const RunArgs& a, const Globals& g) { return run_verb(a, g, build_campaign(a)); }
+
+ExitCode run_verb(const RunArgs& a, const Globals& g, Campaign c) {
   check_host_fits(c.topology);
   const KernelSpec spec = kernel_from_argument(a.kernel, c.kernels);
   const bool quiet = g.verbosity == Verbosity::kQuiet;
@@ -139,8 +284,9 @@ ExitCode run_verb(const RunArgs& a, const Globals& g) {
   const image::ImageArtifact img = prepare_image(quiet);
 
   boost::asio::io_context io;
-  vm::QemuBackend backend(io);
-  const vm::AccelDecision accel = decide_accel(io, backend, c.accel, kernel.bzimage, img.path);
+  // `run` guests are QEMU children on this machine, whatever the campaign's backend.
+  const std::unique_ptr<vm::Backend> backend = vm::make_backend(io, vm::BackendSpec{});
+  const vm::AccelDecision accel = decide_accel(io, *backend, c.accel, kernel.bzimage, img.path);
 
   const std::string run_id = fmt::format("{}-1", sanitize_filename(spec.name));
   PlanOverrides tcg;
@@ -151,7 +297,7 @@ ExitCode run_verb(const RunArgs& a, const Globals& g) {
                                  tcg);
 
   std::optional<RunResult> result;
-  Run run(io, backend, plan, [&](const RunResult& r) { result = r; });
+  Run run(io, *backend, plan, [&](const RunResult& r) { result = r; });
 
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& e, int) {
@@ -172,12 +318,12 @@ ExitCode run_verb(const RunArgs& a, const Globals& g) {
       if (!e) on_tick();
     });
   };
-  if (!quiet) spdlog::info("run {}: {} on {}, {} accel, {} workload, amplifier {} us", plan.run_id, spec.name,
-                           plan.topology.describe(), vm::to_string(plan.accel), format_duration(plan.duration), plan.workload.amplify_us);
+  if (!quiet) spdlog::info("run {}: {} on {}, {} accel, {} workload, race window widened: {}", plan.run_id, spec.name,
+                           plan.topology.describe(), vm::to_string(plan.accel), format_duration(plan.duration),
+                           plan.widening.describe());
   run.start();
   on_tick();
-  while (!result && io.run_one() > 0) {
-  }
+  vm::run_loop_until(io, [&] { return result.has_value(); });
   signals.cancel();
   tick.cancel();
   status.done();
@@ -199,10 +345,29 @@ ExitCode run_verb(const RunArgs& a, const Globals& g) {
         std::cout << fmt::format("  {:<24} {:>10.1f}/s\n", k, it->second);
       }
     }
+    // The amplifier's proof: delays taken, with interrupts off (not widening),
+    // migration entries that landed on a delayed pmd (run/widening.h).
+    std::cout << "  race window widened: " << result->widened << "\n";
+    for (const char* k : {"race_widen_hits", "widen_irqs_off", "widen_landed"}) {
+      if (auto it = result->event_totals.find(k); it != result->event_totals.end()) {
+        std::cout << fmt::format("  {:<24} {:>10.0f}\n", k, it->second);
+      }
+    }
     std::cout << "  artifacts: " << result->artifacts.dir << "\n";
     std::cout.flush();
   }
   if (!std::cout) throw infra_error("cannot write to standard output");
+  if (a.bisect) {
+    switch (result->verdict) {
+      case Verdict::kFailed: return kBisectBad;
+      case Verdict::kSurvived:
+        // A run that ended early without failing (it should not) says nothing.
+        return result->exposure_s + 0.5 >= std::chrono::duration<double>(c.duration).count() ? kBisectGood : kBisectSkip;
+      case Verdict::kInterrupted:
+        return result->title.find("user") != std::string::npos ? kBisectAbort : kBisectSkip;
+      case Verdict::kError: return kBisectSkip;
+    }
+  }
   return exit_code_for(*result);
 }
 
@@ -226,8 +391,16 @@ const VerbRegistration reg(40, [](CLI::App& app, const Globals& g) -> VerbAction
   cmd->add_option("--memory", a->memory, "Guest memory in total, divided across nodes (e.g. 2G)");
   cmd->add_option("-o,--output", a->output, "Artifacts folder (default numasoak-out/run-<time>-<kernel>)");
   cmd->add_flag("--json", a->json, "Print the result as one JSON object");
-  cmd->footer("Exit: 0 survived, 1 kernel failure, 2 usage/config error, 3 infrastructure error (QEMU died, build failed).");
-  return [a, &g]() { return run_verb(*a, g); };
+  cmd->add_flag("--bisect", a->bisect,
+                "For git bisect run: survive long enough for --bad-rate at --confidence (exit 0), fail (1), or could not test (125)");
+  cmd->add_option("--bad-rate", a->bad_rate, "With --bisect: the failure rate of the bad end (1000/h, 0.5/s, 20/min)");
+  cmd->add_option("--bad-rate-from", a->bad_rate_from,
+                  "With --bisect: take the bad end's rate from an earlier campaign's folder (its failing kernel, lower end of the interval)");
+  cmd->add_option("--bad-kernel", a->bad_kernel, "With --bad-rate-from: which kernel of that campaign is the bad end");
+  cmd->add_option("--confidence", a->confidence, "With --bisect: P(a bad build fails within the run)")->capture_default_str();
+  cmd->footer("Exit: 0 survived, 1 kernel failure, 2 usage/config error, 3 infrastructure error (QEMU died, build failed).\n"
+              "With --bisect: 0 good, 1 bad, 125 could not be tested (skip), 128 usage error (aborts git bisect).");
+  return [a, &g]() { return a->bisect ? bisect_verb(*a, g) : run_verb(*a, g); };
 });
 
 }  // namespace
