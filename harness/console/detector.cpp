@@ -55,6 +55,16 @@ std::string_view held_lock_function(std::string_view message) {
   return at == std::string_view::npos ? std::string_view{} : frame_function(message.substr(at + 6));
 }
 
+// KASAN reports a bad access before the access runs; for a NULL or wild pointer the access then faults in
+// the same task: that fault is the KASAN report's consequence (it makes it fatal), not a second failure.
+bool kasan_fault_follows(const SignatureMatch& kasan, std::string_view kind, const SignatureMatch& next) {
+  if (kind != "kasan" || kasan.groups.size() < 2) return false;
+  const std::string& what = kasan.groups[1];
+  if (what != "null-ptr-deref" && what != "wild-memory-access" && what != "user-memory-access") return false;
+  const Signature& s = *next.signature;
+  return (s.kind == "bug" && s.severity == Severity::kFatal) || s.kind == "gpf" || s.kind == "unable-to-handle";
+}
+
 }  // namespace
 
 struct Detector::Open {
@@ -131,6 +141,16 @@ void Detector::feed(std::string_view line, Duration host_time) {
         if (r.counted_lines() >= options_.report_max_lines) complete(i);
         return;
       }
+    }
+    for (size_t i = open_.size(); i-- > 0;) {
+      Open& r = open_[i];
+      if (!same_printer(r.failure.caller, cl.caller)) continue;
+      if (!kasan_fault_follows(r.match, r.failure.kind, *match)) break;
+      r.failure.followed_by.emplace_back(match->signature->kind);
+      r.failure.severity = std::max(r.failure.severity, match->signature->severity);
+      attach(r, line, cl.message);
+      if (r.counted_lines() >= options_.report_max_lines) complete(i);
+      return;
     }
     // A new report: it ends the ones this printer was writing.
     for (size_t i = open_.size(); i-- > 0;) {

@@ -15,7 +15,9 @@
 // comes (Signature::lead_source), and SLUB's object hex dump does not count
 // towards report_max_lines (up to 2048 lines of it). A kernel boot banner with
 // no report since the banner before is a failure of its own, once per reboot:
-// kind "unexpected-reboot" (Link::kBootBanner).
+// kind "unexpected-reboot" (Link::kBootBanner). The page fault that follows a
+// KASAN null-ptr-deref (or wild-memory-access) report in the same task is part
+// of that report and makes it fatal.
 //
 // One event is one failure: inside an open report, markers that usually
 // follow another (the panic after an oops, the "invalid opcode" after

@@ -509,5 +509,36 @@ TEST(Detector, SlubReportKeepsItsDumpAndItsWarningTogether) {
   EXPECT_EQ(h[1].title, "WARNING in change_pte_range");
 }
 
+// KASAN reports a NULL access before it runs; the page fault that follows in the same task is part of that
+// report and makes it fatal. After a use-after-free report (the access does not fault) or from another
+// task, a NULL dereference is a failure of its own.
+TEST(Detector, KasanNullDerefTakesTheFaultThatFollowsInTheSameTask) {
+  const std::vector<std::string> kasan = {
+      "[ 40.0][  T61] ==================================================================",
+      "[ 40.0][  T61] BUG: KASAN: null-ptr-deref in __lock_acquire+0xc0/0x32a0",
+      "[ 40.0][  T61] Call Trace:",
+      "[ 40.0][  T61]  kasan_report+0xd7/0x180",
+      "[ 40.0][  T61]  __lock_acquire+0xc0/0x32a0",
+      "[ 40.0][  T61]  change_protection+0x1a2/0x2b0",
+      "[ 40.0][  T61] ==================================================================",
+  };
+  auto same = kasan;
+  same.push_back("[ 40.0][  T61] BUG: kernel NULL pointer dereference, address: 0000000000000018");
+  same.push_back("[ 40.0][  T61] Oops: 0000 [#1] PREEMPT SMP KASAN");
+  const auto f = run(same);
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].title, "KASAN: null-ptr-deref in change_protection");
+  EXPECT_TRUE(f[0].ends_run());
+  auto other = kasan;
+  other.push_back("[ 40.0][  T60] BUG: kernel NULL pointer dereference, address: 0000000000000018");
+  EXPECT_EQ(run(other).size(), 2u);
+  auto uaf = kasan;
+  uaf[1] = "[ 40.0][  T61] BUG: KASAN: slab-use-after-free in change_protection+0x1a2/0x2b0";
+  uaf.push_back("[ 40.0][  T61] BUG: kernel NULL pointer dereference, address: 0000000000000018");
+  const auto g = run(uaf);
+  ASSERT_EQ(g.size(), 2u);
+  EXPECT_FALSE(g[0].ends_run());
+}
+
 }  // namespace
 }  // namespace numasoak::console
