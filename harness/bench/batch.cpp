@@ -5,6 +5,8 @@
 #include <fstream>
 #include <sys/resource.h>
 
+#include "vm/loop.h"
+
 namespace numasoak::bench {
 
 namespace {
@@ -40,9 +42,11 @@ BatchResult Batch::run(std::vector<RunPlan> plans, std::vector<std::string> labe
   };
   arm();
   start_next();
-  while (done_ < plans_.size() && io_.run_one() > 0) {
-    if (interrupted_ && next_ < plans_.size() && slots_.empty()) break;
-  }
+  // Until every plan has a result, or an interrupt left plans unstarted
+  // and no guest running.
+  vm::run_loop_until(io_, [&] {
+    return done_ >= plans_.size() || (interrupted_ && next_ < plans_.size() && slots_.empty());
+  });
   ticker.cancel();
   io_.poll();
   out.wall_s = since(t0, Clock::now());

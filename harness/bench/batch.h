@@ -19,6 +19,7 @@
 
 namespace numasoak::bench {
 
+/// What a batch found, and what the harness cost while it ran.
 struct BatchResult {
   std::vector<RunResult> results;            // in plan order
   std::vector<std::optional<double>> verdict_latency_s;  // marker arrival -> verdict, failed runs
@@ -29,12 +30,13 @@ struct BatchResult {
   bool interrupted = false;
 };
 
-// What the progress line shows: the batch's position and the runs going now.
+/// What the progress line shows: the batch's position and the runs going now.
 struct BatchProgress {
   std::size_t done = 0, total = 0;
   std::vector<std::pair<std::string, RunStatus>> running;  // label, status
 };
 
+/// Runs a list of plans, at most `parallel` at once (see above).
 class Batch {
  public:
   using Progress = std::function<void(const BatchProgress&)>;
@@ -49,6 +51,7 @@ class Batch {
   void interrupt(const std::string& why);
 
  private:
+  /// One run going, and when it and its workload started.
   struct Slot {
     std::unique_ptr<Run> run;
     std::size_t index = 0;

@@ -55,6 +55,7 @@ fs::path build_selftest(const KernelSpec& spec, BenchImage& out, const image::Im
   if (!fs::is_regular_file(kLibnuma, ec)) throw infra_error(fmt::format("{} not found", kLibnuma), std::string(kDepsHint));
 
   const fs::path tmp = make_private_dir("numasoak-selftest");
+  /// Removes the selftest build folder however the build ends.
   struct Cleanup {
     fs::path p;
     ~Cleanup() {

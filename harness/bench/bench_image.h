@@ -20,6 +20,7 @@
 
 namespace numasoak::bench {
 
+/// The bench variant of the guest image and how it was made.
 struct BenchImage {
   image::ImageArtifact image;
   std::filesystem::path selftest;  // the cached static binary

@@ -16,6 +16,7 @@
 
 namespace numasoak::bench {
 
+/// One row of the bench table: a stressor and its workload profile.
 struct BenchRow {
   std::string name;     // "bad-pmd", "stress-ng --numa", ...
   std::string profile;  // workload profile (spec/knobs.h)
@@ -25,6 +26,7 @@ struct BenchRow {
 // The rows, in table order.
 const std::vector<BenchRow>& bench_rows();
 
+/// How much the bench runs: runs per cell, amplifier settings, budgets.
 struct BenchOptions {
   bool quick = false;
   int runs = 5;                          // per (row, amplifier) cell
@@ -45,6 +47,7 @@ struct BenchOptions {
   static BenchOptions quick_options();
 };
 
+/// One run of one cell: row, amplifier, index, budget.
 struct BenchCase {
   BenchRow row;
   int amplify_us = 0;

@@ -23,6 +23,7 @@ namespace numasoak::bench {
 inline constexpr std::array<const char*, 5> kRateKeys = {"numa_huge_pte_updates", "thp_migration_success",
                                                          "numa_hint_faults", "uffd_wp_ioctls", "race_events"};
 
+/// One (row, amplifier) cell: failures, exposure, rate and TTF.
 struct CellSummary {
   BenchRow row;
   int amplify_us = 0;
@@ -40,6 +41,7 @@ struct CellSummary {
 
 CellSummary summarize_cell(const BenchRow& row, int amplify_us, std::span<const RunResult> runs);
 
+/// One harness cost: a name, a value and unit, and how it was measured.
 struct CostFigure {
   std::string name;   // "boot to workload start (6.1)"
   double value = 0;
@@ -48,6 +50,7 @@ struct CostFigure {
   bool measured = true;
 };
 
+/// Race events and harness cost with this many guests at once.
 struct ScalingPoint {
   int guests = 0;
   double aggregate_events_per_s = 0;  // sum over the guests of their race_events rate
@@ -56,6 +59,7 @@ struct ScalingPoint {
   double peak_rss_mib = 0;
 };
 
+/// The bench's answer in one place: numasoak against the best alternative.
 struct Headline {
   std::string text;  // one paragraph for people
   std::optional<double> bad_pmd_median_s;
@@ -69,6 +73,7 @@ struct Headline {
   bool bad_pmd_fastest = false;
 };
 
+/// Everything bench.json holds.
 struct BenchReport {
   std::string machine;   // "2 cores (model), TCG, load 2.9 at start"
   std::string guest;     // "2 nodes, 2 vCPUs, 2 GiB" and the kernel

@@ -7,6 +7,8 @@
 
 #include "common/paths.h"
 #include "common/status_line.h"
+#include "vm/backends.h"
+#include "vm/loop.h"
 
 namespace numasoak {
 
@@ -48,14 +50,10 @@ image::ImageArtifact prepare_image(bool quiet) {
 
 vm::AccelDecision decide_accel(boost::asio::io_context& io, vm::Backend& backend, Accel requested,
                                const fs::path& kernel, const fs::path& initrd) {
-  const auto req = requested == Accel::kKvm ? vm::AccelRequest::kKvm
-                   : requested == Accel::kTcg ? vm::AccelRequest::kTcg
-                                              : vm::AccelRequest::kAuto;
   std::optional<vm::AccelDecision> decision;
-  vm::probe_accel(io, backend, req, kernel, initrd, std::chrono::seconds(20),
+  vm::probe_accel(io, backend, requested, kernel, initrd, std::chrono::seconds(20),
                   [&](vm::AccelDecision d) { decision = std::move(d); });
-  while (!decision && io.run_one() > 0) {
-  }
+  vm::run_loop_until(io, [&] { return decision.has_value(); });
   // Let the probe guest finish going away before real work starts.
   io.poll();
   io.restart();
@@ -64,6 +62,42 @@ vm::AccelDecision decide_accel(boost::asio::io_context& io, vm::Backend& backend
   if (!decision->warning.empty()) spdlog::warn("{}", decision->warning);
   spdlog::debug("accelerator {} (probe {:.1f}s)", vm::to_string(decision->accel), decision->probe_s);
   return *decision;
+}
+
+std::unique_ptr<vm::Backend> make_backend(boost::asio::io_context& io, const Campaign& c) {
+  vm::BackendSpec spec;
+  if (c.backend.kind == BackendKind::kLibvirt) {
+    spec.kind = vm::BackendSpec::Kind::kLibvirt;
+    for (const auto& h : c.backend.hosts) spec.hosts.push_back({h.uri, h.capacity, h.labels});
+    spec.accel = c.accel;
+  }
+  return vm::make_backend(io, spec);
+}
+
+CampaignAccel decide_campaign_accel(boost::asio::io_context& io, vm::Backend& backend, Accel requested,
+                                    const fs::path& kernel, const fs::path& initrd) {
+  auto* hosts = dynamic_cast<vm::PerHostAccel*>(&backend);
+  if (!hosts) {
+    const vm::AccelDecision d = decide_accel(io, backend, requested, kernel, initrd);
+    return {d.accel, vm::to_string(d.accel)};
+  }
+  // Each host decides KVM or TCG with a real test boot of its own.
+  std::optional<std::map<std::string, vm::AccelDecision>> decisions;
+  hosts->probe_hosts(kernel, initrd, std::chrono::seconds(20),
+                     [&](std::map<std::string, vm::AccelDecision> d) { decisions = std::move(d); });
+  vm::run_loop_until(io, [&] { return decisions.has_value(); });
+  io.restart();
+  // Guests ask for KVM unless the campaign says tcg; each host gives what
+  // its own probe found (PerHostAccel::accel_on), and runs record that.
+  CampaignAccel out;
+  out.accel = requested == Accel::kTcg ? vm::Accel::kTcg : vm::Accel::kKvm;
+  if (decisions) {
+    for (const auto& [uri, d] : *decisions) {
+      if (!d.warning.empty()) spdlog::warn("{}: {}", uri, d.warning);
+      out.text += fmt::format("{}{} {}", out.text.empty() ? "" : ", ", vm::to_string(hosts->accel_on(uri, out.accel)), uri);
+    }
+  }
+  return out;
 }
 
 void check_host_fits(const Topology& topology) {

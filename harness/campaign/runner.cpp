@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "campaign/decisive.h"
+#include "common/clock.h"
 #include "common/paths.h"
 #include "common/status_line.h"
 #include "common/terminal_safe.h"
@@ -41,12 +42,12 @@ void CampaignRunner::start(std::function<void(const CampaignOutcome&)> done) {
   started_ = std::chrono::steady_clock::now();
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   max_parallel_ = max_parallel(campaign_, cores, accel_);
-  if (pool_) {
-    // Remote hosts bring their own capacity: the pool knows how many
+  if (const auto room = backend_.capacity(campaign_.topology)) {
+    // Remote hosts bring their own capacity: the backend knows how many
     // guests of this size fit across the hosts that are up.
-    max_parallel_ = std::max(1, std::min(campaign_.parallel, pool_->slots(campaign_.topology)));
-    pool_->on_capacity([this] { boost::asio::post(io_, [this] { schedule(); }); });
+    max_parallel_ = std::max(1, std::min(campaign_.parallel, *room));
   }
+  backend_.on_capacity([this] { boost::asio::post(io_, [this] { schedule(); }); });
   if (max_parallel_ < campaign_.parallel) {
     spdlog::warn("running {} guest{} at once, not {}: {} vCPUs each would oversubscribe {} cores (oversubscribe = {})",
                  max_parallel_, max_parallel_ == 1 ? "" : "s", campaign_.parallel, campaign_.topology.total_cpus(),
@@ -81,16 +82,16 @@ void CampaignRunner::schedule() {
     return;
   }
   while (static_cast<int>(running_.size()) < max_parallel_) {
-    if (pool_ && !pool_->can_start(campaign_.topology)) break;
+    if (!backend_.can_start(campaign_.topology)) break;
     auto next = store_.next_queued();
     if (!next) break;
     start_run(*next);
     if (ending_) return;
   }
   if (running_.empty()) {
-    if (pool_ && store_.next_queued()) {
+    if (!backend_.can_start(campaign_.topology) && store_.next_queued()) {
       // Every host is down or full: wait for on_capacity, do not end.
-      spdlog::warn("no libvirt host can take a run now; waiting for one to come back ({})", pool_->describe());
+      spdlog::warn("no libvirt host can take a run now; waiting for one to come back ({})", backend_.describe());
       return;
     }
     end(CampaignEnd::kCompleted, "every planned run finished");
@@ -109,15 +110,14 @@ void CampaignRunner::start_run(const RunRow& row) {
   // ends as an error once the run has been started kMaxAttempts times.
   plan.requeue.lost = row.attempts + 1 < kMaxAttempts;
   plan.requeue.infrastructure = true;
-  if (pool_) {
-    // Each libvirt host decided KVM or TCG for itself: record what this
-    // guest gets there, not what the campaign asked for.
-    plan.host = pool_->next_host(plan.topology, plan.kernel_image);
-    plan.accel = pool_->accel_on(plan.host, accel_);
-  }
+  // Where the backend puts this guest, and the accelerator it gets there
+  // (each libvirt host decided KVM or TCG for itself): what the run records.
+  const vm::Placement where = backend_.place(plan.topology, plan.kernel_image, accel_);
+  if (where.host) plan.host = *where.host;
+  plan.accel = where.accel;
 
   try {
-    store_.mark_running(row.run_id, utc_now_iso8601());
+    store_.mark_running(row.run_id, utc_now());
   } catch (const Error& e) {
     end(CampaignEnd::kInfrastructure, e.what());
     return;

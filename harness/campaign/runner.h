@@ -3,7 +3,10 @@
 // Runs are taken from the Store's queue, which interleaves kernels (A, B, C,
 // A, B, C ...) so drift of the machine hits every build alike. At most
 // `parallel` guests run at once, and never more busy vCPUs than the host's
-// cores x oversubscribe (a TCG guest also costs its emulator thread). Every
+// cores x oversubscribe (a TCG guest also costs its emulator thread), or
+// than the backend has room for (vm::Backend capacity / can_start /
+// on_capacity / place: a libvirt pool brings its hosts' capacity and waits
+// for hosts that are down instead of ending). Every
 // state change reaches the database before the next step: a run is marked
 // running before its guest starts and its result is stored before another
 // run is scheduled. The campaign ends when the queue is empty, the budget
@@ -24,26 +27,24 @@
 #include "run/run.h"
 #include "store/store.h"
 #include "vm/backend.h"
-#include "vm/libvirt/libvirt_pool.h"
 
 namespace numasoak {
 
+/// How a campaign ended.
 enum class CampaignEnd { kCompleted, kDecided, kBudget, kInterrupted, kInfrastructure };
 
+/// How a campaign ended, why, and how many runs this session finished.
 struct CampaignOutcome {
   CampaignEnd end = CampaignEnd::kCompleted;
   std::string reason;   // for people: "all 8 runs finished", "decided after 6 runs: ..."
   int runs_this_session = 0;
 };
 
+/// Schedules a campaign's queued runs on one backend (see above).
 class CampaignRunner {
  public:
   CampaignRunner(boost::asio::io_context& io, const Campaign& campaign, Store& store, vm::Backend& backend,
                  std::map<std::string, KernelArtifact> kernels, image::ImageArtifact image, vm::Accel accel);
-
-  // With the libvirt backend: place runs by the pool's free capacity and
-  // wait for hosts that are down instead of ending. Call before start().
-  void use_pool(vm::LibvirtPool* pool) { pool_ = pool; }
 
   // Starts scheduling; `done` is called once when the campaign ends.
   void start(std::function<void(const CampaignOutcome&)> done);
@@ -82,7 +83,6 @@ class CampaignRunner {
   std::chrono::steady_clock::time_point started_;
   double mean_run_s_ = 0;
   boost::asio::steady_timer budget_timer_;
-  vm::LibvirtPool* pool_ = nullptr;
 };
 
 }  // namespace numasoak

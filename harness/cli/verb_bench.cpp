@@ -31,7 +31,7 @@
 #include "common/terminal_safe.h"
 #include "image/image.h"
 #include "kernel/build.h"
-#include "vm/qemu/qemu_backend.h"
+#include "vm/backends.h"
 
 namespace numasoak::cli {
 namespace {
@@ -98,12 +98,12 @@ class BenchVerb {
   ExitCode run() {
     configure();
     report_.machine = machine_description();
-    report_.started_at = utc_now("%Y-%m-%dT%H:%M:%SZ");
+    report_.started_at = utc_now();
     report_.quick = o_.quick;
     if (!quiet_) spdlog::info("bench: {} ; output {}", report_.machine, out_.string());
 
     boost::asio::io_context io;
-    vm::QemuBackend backend(io);
+    const std::unique_ptr<vm::Backend> backend = vm::make_backend(io, vm::BackendSpec{});  // QEMU children here
     boost::asio::signal_set signals(io, SIGINT, SIGTERM);
     signals.async_wait([&](const boost::system::error_code& e, int) {
       if (e) return;
@@ -111,7 +111,7 @@ class BenchVerb {
       if (batch_) batch_->interrupt("stopped by the user");
     });
     io_ = &io;
-    backend_ = &backend;
+    backend_ = backend.get();
 
     prepare_costs();
     report_.guest = fmt::format("kernel 6.1 ({}, unpatched, amplifier built in), {}, bench image", kernel_.release,
@@ -125,7 +125,7 @@ class BenchVerb {
     signals.cancel();
     io.poll();
 
-    report_.finished_at = utc_now("%Y-%m-%dT%H:%M:%SZ");
+    report_.finished_at = utc_now();
     report_.costs.push_back({"host load average at the end", loadavg1(), "", "1-minute /proc/loadavg", true});
     report_.headline = bench::make_headline(report_.cells, report_.natural);
     save();

@@ -15,7 +15,7 @@
 #include "common/status_line.h"
 #include "report/report.h"
 #include "store/store.h"
-#include "vm/qemu/qemu_backend.h"
+#include "vm/loop.h"
 
 namespace numasoak::cli {
 namespace {
@@ -74,43 +74,11 @@ ExitCode compare_verb(const CompareArgs& a, const Globals& g) {
   // From here on Ctrl-C stops the campaign cleanly; a signal that arrives
   // before the runner waits for it is queued by the signal_set, not lost.
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
-  vm::QemuBackend qemu(io);
-  std::unique_ptr<vm::LibvirtPool> pool;
-  vm::Backend* backend = &qemu;
-  vm::AccelDecision accel;
-  std::string accel_text;  // for the log: "tcg", or per libvirt host
-  if (c.backend.kind == BackendKind::kLibvirt) {
-    std::vector<vm::LibvirtHostSpec> hosts;
-    for (const auto& h : c.backend.hosts) hosts.push_back({h.uri, h.capacity, h.labels});
-    vm::LibvirtPoolOptions opt;
-    opt.host.accel = c.accel == Accel::kTcg ? vm::AccelRequest::kTcg
-                     : c.accel == Accel::kKvm ? vm::AccelRequest::kKvm
-                                              : vm::AccelRequest::kAuto;
-    pool = std::make_unique<vm::LibvirtPool>(io, std::move(hosts), opt);
-    pool->connect();
-    // Each host decides KVM or TCG with a real test boot of its own.
-    std::optional<std::map<std::string, vm::AccelDecision>> decisions;
-    pool->probe_kvm(kernels.begin()->second.bzimage, img.path, std::chrono::seconds(20),
-                    [&](std::map<std::string, vm::AccelDecision> d) { decisions = std::move(d); });
-    while (!decisions && io.run_one() > 0) {
-    }
-    io.restart();
-    // Guests ask for KVM unless the campaign says tcg; each host gives
-    // what its own probe found (LibvirtPool::accel_on), and runs record that.
-    accel.accel = c.accel == Accel::kTcg ? vm::Accel::kTcg : vm::Accel::kKvm;
-    accel_text.clear();
-    if (decisions) {
-      for (const auto& [uri, d] : *decisions) {
-        if (!d.warning.empty()) spdlog::warn("{}: {}", uri, d.warning);
-        accel_text += fmt::format("{}{} {}", accel_text.empty() ? "" : ", ", vm::to_string(pool->accel_on(uri, accel.accel)), uri);
-      }
-    }
-    backend = pool.get();
-    spdlog::info("libvirt hosts: {}", pool->describe());
-  } else {
-    accel = decide_accel(io, qemu, c.accel, kernels.begin()->second.bzimage, img.path);
-    accel_text = vm::to_string(accel.accel);
-  }
+  const std::unique_ptr<vm::Backend> backend = make_backend(io, c);
+  // With libvirt, each host decides KVM or TCG with a test boot of its own.
+  const CampaignAccel accel = decide_campaign_accel(io, *backend, c.accel, kernels.begin()->second.bzimage, img.path);
+  const std::string& accel_text = accel.text;  // for the log: "tcg", or per libvirt host
+  if (c.backend.kind == BackendKind::kLibvirt) spdlog::info("libvirt hosts: {}", backend->describe());
 
   const int added = store.plan_runs(c.kernel_names, c.runs_per_kernel);
   int finished = 0, planned = 0;
@@ -123,7 +91,6 @@ ExitCode compare_verb(const CompareArgs& a, const Globals& g) {
                                    accel_text, c.output_dir.string());
 
   CampaignRunner runner(io, c, store, *backend, kernels, img, accel.accel);
-  if (pool) runner.use_pool(pool.get());
   std::optional<CampaignOutcome> outcome;
   int signals_seen = 0;
   std::function<void()> wait_signal = [&] {
@@ -152,8 +119,7 @@ ExitCode compare_verb(const CompareArgs& a, const Globals& g) {
   };
   runner.start([&](const CampaignOutcome& o) { outcome = o; });
   on_tick();
-  while (!outcome && io.run_one() > 0) {
-  }
+  vm::run_loop_until(io, [&] { return outcome.has_value(); });
   signals.cancel();
   tick.cancel();
   status.done();

@@ -63,15 +63,6 @@ std::string closest_match(const std::string& word, const std::vector<std::string
   return best;
 }
 
-const char* to_string(Accel a) {
-  switch (a) {
-    case Accel::kAuto: return "auto";
-    case Accel::kKvm: return "kvm";
-    case Accel::kTcg: return "tcg";
-  }
-  return "?";
-}
-
 const char* to_string(BackendKind b) { return b == BackendKind::kQemu ? "qemu" : "libvirt"; }
 
 Duration Campaign::planned_guest_time() const {
@@ -82,8 +73,8 @@ Duration Campaign::planned_guest_time() const {
 
 namespace {
 
-// Walks one TOML document, collecting every problem instead of stopping at
-// the first: a user fixing a file wants the whole list.
+/// Walks one TOML document, collecting every problem instead of stopping at
+/// the first: a user fixing a file wants the whole list.
 class Loader {
  public:
   Loader(std::string display, fs::path base_dir) : display_(std::move(display)), base_dir_(std::move(base_dir)) {}

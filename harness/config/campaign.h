@@ -28,19 +28,21 @@
 #include "common/bytes.h"
 #include "common/duration.h"
 #include "common/error.h"
+#include "config/accel.h"
 #include "config/kernel_spec.h"
 #include "topology/topology.h"
 
 namespace numasoak {
 
-enum class Accel { kAuto, kKvm, kTcg };
+/// Where guests run: direct QEMU here, or libvirt hosts.
 enum class BackendKind { kQemu, kLibvirt };
-// What a run does after the first kernel failure.
+/// What a run does after the first kernel failure.
 enum class OnFailure { kStop, kContinue };
-// When a campaign ends: after the fixed number of runs, or as soon as the
-// comparison is decided (a sequential rule) or the budget runs out.
+/// When a campaign ends: after the fixed number of runs, or as soon as the
+/// comparison is decided (a sequential rule) or the budget runs out.
 enum class CampaignStop { kFixed, kDecisive };
 
+/// The guest workload's settings: profile, amplifier, knobs.
 struct WorkloadSpec {
   std::string profile = "bad-pmd";
   int amplify_us = 0;       // numasoak.race_widen_us (NUMA-balancing walks)
@@ -51,11 +53,13 @@ struct WorkloadSpec {
   std::vector<std::string> extra_cmdline;  // appended verbatim to the kernel command line
 };
 
+/// How long a guest may stay silent, or take to boot, before it counts as hung.
 struct WatchdogSpec {
   Duration boot = std::chrono::minutes(2);     // kernel start -> workload started
   Duration silence = std::chrono::minutes(3);  // no console or agent output -> hang
 };
 
+/// One [[backend.hosts]] entry, with where it was written.
 struct HostSpec {
   std::string uri;            // "qemu:///system", "qemu+ssh://root@host/system"
   int capacity = 0;           // vCPUs numasoak may keep busy there; 0 = host's count
@@ -63,11 +67,13 @@ struct HostSpec {
   SourceLocation where;
 };
 
+/// The [backend] table: its kind and hosts.
 struct BackendSpec {
   BackendKind kind = BackendKind::kQemu;
   std::vector<HostSpec> hosts;  // libvirt only
 };
 
+/// A validated campaign file (see above).
 struct Campaign {
   std::filesystem::path file;        // the campaign file ("" when built from flags)
   std::string name = "campaign";
@@ -93,7 +99,7 @@ struct Campaign {
   Duration planned_guest_time() const;
 };
 
-// One problem found in a campaign file.
+/// One problem found in a campaign file.
 struct ConfigIssue {
   SourceLocation where;
   std::string key;      // dotted path: "topology.memory", "kernel.6.1.source"
@@ -104,7 +110,7 @@ struct ConfigIssue {
   std::string to_string() const;
 };
 
-// Thrown when a campaign file has problems: all of them, in file order.
+/// Thrown when a campaign file has problems: all of them, in file order.
 class ConfigErrors : public Error {
  public:
   explicit ConfigErrors(std::vector<ConfigIssue> issues);
@@ -133,7 +139,6 @@ std::string closest_match(const std::string& word, const std::vector<std::string
 // The validated campaign as JSON: `check --json` and the store's snapshot.
 nlohmann::json campaign_to_json(const Campaign& c);
 
-const char* to_string(Accel a);
 const char* to_string(BackendKind b);
 
 }  // namespace numasoak

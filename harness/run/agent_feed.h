@@ -18,8 +18,10 @@
 
 namespace numasoak {
 
+/// The agent channel's bytes, parsed into telemetry and guest events.
 class AgentFeed {
  public:
+  /// What the agent said that the Run acts on.
   struct Events {
     bool started = false;
     // What the agent itself saw fail, one per event: lost or corrupted

@@ -39,6 +39,7 @@
 
 namespace numasoak {
 
+/// A run's live state for the status line.
 struct RunStatus {
   std::string phase;             // "booting", "running", "collecting", "stopping", "done"
   Duration elapsed{0};           // since the guest started
@@ -48,6 +49,7 @@ struct RunStatus {
   int failures = 0;
 };
 
+/// One guest from start to RunResult (see above).
 class Run {
  public:
   using Done = std::function<void(const RunResult&)>;

@@ -21,6 +21,7 @@
 
 namespace numasoak {
 
+/// Fires when the guest was silent (or did not boot) for too long, host starvation excepted.
 class Watchdog {
  public:
   // Cumulative time the guest was starved of host CPU, or nullopt when the

@@ -14,6 +14,7 @@ struct sqlite3_stmt;
 
 namespace numasoak::store_detail {
 
+/// An open SQLite database (closed on destruction).
 class Db {
  public:
   Db() = default;
@@ -38,6 +39,7 @@ class Db {
   std::string path_;
 };
 
+/// A prepared statement: bind, step, read columns.
 class Stmt {
  public:
   Stmt(Db& db, std::string_view sql);
@@ -70,7 +72,7 @@ class Stmt {
   std::string sql_;
 };
 
-// BEGIN IMMEDIATE ... COMMIT; rolls back if destroyed without commit().
+/// BEGIN IMMEDIATE ... COMMIT; rolls back if destroyed without commit().
 class Transaction {
  public:
   explicit Transaction(Db& db);

@@ -203,8 +203,7 @@ const char* to_string(CampaignStatus s) {
   return "running";
 }
 
-std::string utc_now_iso8601() { return utc_now(); }
-
+/// The Store's database, folder and lock.
 struct Store::Impl {
   fs::path dir;
   Db db;
@@ -247,14 +246,14 @@ struct Store::Impl {
       }
       db.exec(kSchemaV1);
       version = 1;
-      Stmt(db, "INSERT INTO schema_version(version, applied_at) VALUES (1, ?)").bind(1, utc_now_iso8601()).run();
+      Stmt(db, "INSERT INTO schema_version(version, applied_at) VALUES (1, ?)").bind(1, utc_now()).run();
     }
     for (; version < kStoreSchemaVersion; ++version) {
       if (static_cast<size_t>(version - 1) >= kMigrations.size()) break;
       db.exec(kMigrations[version - 1]);
       Stmt(db, "INSERT INTO schema_version(version, applied_at) VALUES (?, ?)")
           .bind(1, version + 1)
-          .bind(2, utc_now_iso8601())
+          .bind(2, utc_now())
           .run();
     }
     tx.commit();
@@ -293,7 +292,7 @@ struct Store::Impl {
   }
 
   void touch_campaign() {
-    Stmt(db, "UPDATE campaign SET updated_at = ? WHERE id = 1").bind(1, utc_now_iso8601()).run();
+    Stmt(db, "UPDATE campaign SET updated_at = ? WHERE id = 1").bind(1, utc_now()).run();
   }
 };
 
@@ -352,7 +351,7 @@ const std::vector<std::string>& Store::recovered_runs() const { return impl_->re
 void Store::set_campaign(const std::string& name, const std::string& file, const nlohmann::json& config) {
   impl_->require_writable();
   auto& db = impl_->db;
-  const std::string now = utc_now_iso8601();
+  const std::string now = utc_now();
   Transaction tx(db);
   Stmt(db,
        "INSERT INTO campaign(id, name, file, config, created_at, updated_at, status) VALUES (1, ?1, ?2, ?3, ?4, ?4, "
@@ -387,7 +386,7 @@ void Store::set_status(CampaignStatus status, const std::string& stop_reason) {
   Stmt(db, "UPDATE campaign SET status = ?, stop_reason = ?, updated_at = ? WHERE id = 1")
       .bind(1, to_string(status))
       .bind(2, stop_reason)
-      .bind(3, utc_now_iso8601())
+      .bind(3, utc_now())
       .run();
   if (db.changes() == 0) {
     throw infra_error(fmt::format("campaign database {}: set_status before set_campaign", db.path()));
@@ -461,7 +460,7 @@ void Store::mark_running(const std::string& run_id, const std::string& started_a
   Stmt(db,
        "UPDATE runs SET state = 'running', attempts = attempts + 1, started_at = ? "
        "WHERE id = ? AND state IN ('queued', 'interrupted')")
-      .bind(1, started_at.empty() ? utc_now_iso8601() : started_at)
+      .bind(1, started_at.empty() ? utc_now() : started_at)
       .bind(2, run_id)
       .run();
   if (db.changes() != 1) {
@@ -485,7 +484,7 @@ void Store::finish_run(const RunResult& r) {
     throw infra_error(fmt::format("run {} belongs to kernel {}, not {}", r.run_id, row->kernel, r.kernel));
   }
   const nlohmann::json result = r;
-  const std::string finished_at = r.finished_at.empty() ? utc_now_iso8601() : r.finished_at;
+  const std::string finished_at = r.finished_at.empty() ? utc_now() : r.finished_at;
 
   if (r.verdict == Verdict::kInterrupted) {
     // No evidence: back into the queue, keeping what it saw for diagnosis.
@@ -533,6 +532,7 @@ void Store::finish_run(const RunResult& r) {
   if (r.verdict == Verdict::kFailed) {
     // Fold this run's failures into the per-(kernel, kind, title) groups:
     // `count` adds every occurrence, `runs` adds one per distinct crash.
+    /// One (kernel, kind, title) group being folded.
     struct Group {
       int count = 0;
       std::string report;

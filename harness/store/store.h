@@ -19,6 +19,8 @@
 // kind infrastructure naming the database path.
 #pragma once
 
+#include "common/clock.h"
+
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -35,12 +37,15 @@ inline constexpr int kStoreSchemaVersion = 2;
 inline constexpr const char* kStoreFileName = "numasoak.db";
 inline constexpr const char* kStoreLockName = "numasoak.lock";
 
+/// Where a planned run is: queued, running or finished.
 enum class RunState { kQueued, kRunning, kFinished, kInterrupted };
 const char* to_string(RunState s);
 
+/// The campaign's state as recorded: running, finished, stopped or decided.
 enum class CampaignStatus { kRunning, kFinished, kStopped, kDecided };
 const char* to_string(CampaignStatus s);
 
+/// The campaign as recorded: name, file, settings snapshot and status.
 struct CampaignRecord {
   std::string name;
   std::string file;            // the campaign file it came from ("" if from flags)
@@ -51,6 +56,7 @@ struct CampaignRecord {
   std::string stop_reason;     // why it ended early ("decided: p < 0.001", "budget", "Ctrl-C")
 };
 
+/// One kernel of the campaign as recorded: name, release, source, manifest.
 struct KernelRecord {
   std::string name;            // campaign kernel name ("6.1+backport")
   std::string release;         // uname -r of the built artifact ("6.1.192")
@@ -59,7 +65,7 @@ struct KernelRecord {
   int position = 0;            // campaign order; position 0 is the baseline
 };
 
-// One planned run as the scheduler sees it.
+/// One planned run as the scheduler sees it.
 struct RunRow {
   std::string run_id;          // "<kernel>-<n>"
   std::string kernel;
@@ -74,8 +80,8 @@ struct RunRow {
   std::string finished_at;
 };
 
-// Counts for one kernel. Only finished runs are evidence: failed + survived
-// (+ errors, which are neither).
+/// Counts for one kernel. Only finished runs are evidence: failed + survived
+/// (+ errors, which are neither).
 struct KernelCounts {
   std::string kernel;
   int planned = 0;
@@ -89,10 +95,10 @@ struct KernelCounts {
   double exposure_s = 0;      // workload seconds of failed + survived runs
 };
 
-// One host's share of the campaign: a libvirt URI, or "local" for direct
-// QEMU. Interrupted attempts (the host went away, Ctrl-C) are kept per host
-// although their run is re-run elsewhere: they are counted here, never as
-// evidence.
+/// One host's share of the campaign: a libvirt URI, or "local" for direct
+/// QEMU. Interrupted attempts (the host went away, Ctrl-C) are kept per host
+/// although their run is re-run elsewhere: they are counted here, never as
+/// evidence.
 struct HostFigures {
   std::string host;
   std::string accel;          // "tcg", "kvm", or "kvm,tcg" when both were used there
@@ -104,7 +110,7 @@ struct HostFigures {
   double guest_s = 0;         // boot + workload seconds of every attempt there
 };
 
-// One distinct crash (kernel + kind + title), counted over finished runs.
+/// One distinct crash (kernel + kind + title), counted over finished runs.
 struct FailureGroup {
   std::string kernel;
   std::string kind;
@@ -117,6 +123,7 @@ struct FailureGroup {
   std::string example_report;  // untrusted guest text
 };
 
+/// A campaign's durable record (see above).
 class Store {
  public:
   // Opens (creating if needed) `<dir>/numasoak.db` for writing. Takes the
@@ -179,9 +186,9 @@ class Store {
   std::vector<FailureGroup> failures() const;     // per kernel order, most frequent first
   std::vector<HostFigures> hosts() const;         // per host, by name
 
-  // A consistent view for a series of reads: while a Snapshot lives, reads
-  // on this Store see the database as it was when the snapshot began, even
-  // if the campaign commits runs meanwhile (WAL). Reads only; not nested.
+  /// A consistent view for a series of reads: while a Snapshot lives, reads
+  /// on this Store see the database as it was when the snapshot began, even
+  /// if the campaign commits runs meanwhile (WAL). Reads only; not nested.
   class Snapshot {
    public:
     explicit Snapshot(const Store& store);
@@ -200,7 +207,8 @@ class Store {
   std::unique_ptr<Impl> impl_;
 };
 
-// Now as ISO 8601 UTC with seconds ("2025-01-31T12:34:56Z").
-std::string utc_now_iso8601();
+// Deprecated name of common/clock.h's utc_now(), kept only until
+// report/report.cpp (not in this change) calls utc_now() itself.
+inline std::string utc_now_iso8601() { return utc_now(); }
 
 }  // namespace numasoak

@@ -2,21 +2,19 @@
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <cerrno>
-#include <cstring>
-#include <fcntl.h>
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include "common/error.h"
+#include "vm/kvm_check.h"
 
 namespace numasoak::vm {
 
 std::string kvm_device_problem() {
-  const int fd = ::open("/dev/kvm", O_RDWR | O_CLOEXEC);
-  if (fd < 0) return fmt::format("cannot open /dev/kvm: {}", std::strerror(errno));
-  ::close(fd);
-  return "";
+  const KvmCheck c = check_kvm();
+  spdlog::debug("KVM check: {} ({:.3f}s)", c.works() ? "works" : c.problem, c.seconds);
+  return c.problem;
 }
 
 namespace {
@@ -24,38 +22,25 @@ namespace {
 // Lines that show the kernel got through early boot to running userspace.
 constexpr const char* kReachedUserspace[] = {"Run /init as init process", "Freeing unused kernel", "numasoak: workload started"};
 
+/// One probe boot in flight: its guest, timeout and rolling console window.
 struct ProbeState {
   std::unique_ptr<Guest> guest;
   boost::asio::steady_timer timer;
   std::string tail;  // bounded rolling window of console text
-  bool reached = false, decided = false;
+  bool decided = false;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   std::function<void(AccelDecision)> done;
-  AccelRequest request;
   explicit ProbeState(boost::asio::io_context& io) : timer(io) {}
 };
 
 }  // namespace
 
-void probe_accel(boost::asio::io_context& io, Backend& backend, AccelRequest request, const std::filesystem::path& kernel,
-                 const std::filesystem::path& initrd, std::chrono::milliseconds timeout,
-                 std::function<void(AccelDecision)> done) {
-  if (request == AccelRequest::kTcg) {
-    boost::asio::post(io, [done] { done(AccelDecision{Accel::kTcg, "", "", 0}); });
-    return;
-  }
-  if (auto problem = kvm_device_problem(); !problem.empty()) {
-    AccelDecision d;
-    if (request == AccelRequest::kKvm) d.error = problem;
-    else d.warning = problem + "; using TCG (software emulation, much slower)";
-    boost::asio::post(io, [done, d] { done(d); });
-    return;
-  }
-
+void probe_boot(boost::asio::io_context& io, StartGuest start, bool required, const ProbeTarget& target,
+                const std::filesystem::path& kernel, const std::filesystem::path& initrd, std::chrono::milliseconds timeout,
+                std::function<void(AccelDecision)> done) {
   auto st = std::make_shared<ProbeState>(io);
   st->done = std::move(done);
-  st->request = request;
-  auto decide = [st](bool ok, const std::string& why) {
+  auto decide = [st, required, where = target.where, fallback = target.fallback](bool ok, const std::string& why) {
     if (st->decided) return;
     st->decided = true;
     st->timer.cancel();
@@ -63,10 +48,10 @@ void probe_accel(boost::asio::io_context& io, Backend& backend, AccelRequest req
     d.probe_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - st->started).count();
     if (ok) {
       d.accel = Accel::kKvm;
-    } else if (st->request == AccelRequest::kKvm) {
-      d.error = "KVM does not work here: " + why;
+    } else if (required) {
+      d.error = fmt::format("KVM does not work {}: {}", where, why);
     } else {
-      d.warning = "KVM does not work here (" + why + "); using TCG (software emulation, much slower)";
+      d.warning = fmt::format("KVM does not work {} ({}); {}", where, why, fallback);
     }
     if (st->guest) st->guest->stop(std::chrono::milliseconds(500));
     auto cb = std::move(st->done);
@@ -74,7 +59,7 @@ void probe_accel(boost::asio::io_context& io, Backend& backend, AccelRequest req
   };
 
   GuestSpec spec;
-  spec.name = fmt::format("numasoak-kvm-probe-{}", ::getpid());
+  spec.name = target.guest_name;
   spec.kernel = kernel;
   spec.initrd = initrd;
   spec.cmdline = "nsw.probe=1";
@@ -103,7 +88,7 @@ void probe_accel(boost::asio::io_context& io, Backend& backend, AccelRequest req
     boost::asio::post(st->timer.get_executor(), [st] { st->guest.reset(); });
   };
   try {
-    st->guest = backend.start(spec, std::move(h));
+    st->guest = start(spec, std::move(h));
   } catch (const Error& e) {
     const std::string why = e.what();
     boost::asio::post(io, [decide, why] { decide(false, why); });
@@ -114,6 +99,30 @@ void probe_accel(boost::asio::io_context& io, Backend& backend, AccelRequest req
     if (ec) return;
     decide(false, fmt::format("a test boot showed no sign of life within {} ms", timeout.count()));
   });
+}
+
+void probe_accel(boost::asio::io_context& io, Backend& backend, Accel request, const std::filesystem::path& kernel,
+                 const std::filesystem::path& initrd, std::chrono::milliseconds timeout,
+                 std::function<void(AccelDecision)> done) {
+  if (request == Accel::kTcg) {
+    boost::asio::post(io, [done] { done(AccelDecision{Accel::kTcg, "", "", 0}); });
+    return;
+  }
+  // Ask the kernel first: a broken KVM is known in about a second, not
+  // after a whole test boot's timeout.
+  if (const KvmCheck check = check_kvm(); !check.works()) {
+    AccelDecision d;
+    d.probe_s = check.seconds;
+    if (request == Accel::kKvm) d.error = check.problem;
+    else d.warning = check.problem + "; using TCG (software emulation, much slower)";
+    boost::asio::post(io, [done, d] { done(d); });
+    return;
+  }
+  ProbeTarget target;
+  target.guest_name = fmt::format("numasoak-kvm-probe-{}", ::getpid());
+  probe_boot(
+      io, [&backend](const GuestSpec& s, GuestHandlers h) { return backend.start(s, std::move(h)); },
+      request == Accel::kKvm, target, kernel, initrd, timeout, std::move(done));
 }
 
 }  // namespace numasoak::vm

@@ -16,7 +16,7 @@ TEST(AccelProbe, AutoDecidesWithinItsTimeoutAndExplainsAFallback) {
   vm::QemuBackend backend(io);
   std::optional<vm::AccelDecision> d;
   const auto t0 = std::chrono::steady_clock::now();
-  vm::probe_accel(io, backend, vm::AccelRequest::kAuto, kernel_61().bzimage, image_with_init("chatty").path,
+  vm::probe_accel(io, backend, vm::Accel::kAuto, kernel_61().bzimage, image_with_init("chatty").path,
                   std::chrono::seconds(10), [&](vm::AccelDecision x) { d = x; });
   io.run_for(std::chrono::seconds(40));
   const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -38,7 +38,7 @@ TEST(AccelProbe, RequiredKvmThatDoesNotWorkIsAnErrorNotAHang) {
     boost::asio::io_context io;
     vm::QemuBackend backend(io);
     std::optional<vm::AccelDecision> d;
-    vm::probe_accel(io, backend, vm::AccelRequest::kKvm, "/nonexistent/bzImage", image_with_init("chatty").path,
+    vm::probe_accel(io, backend, vm::Accel::kKvm, "/nonexistent/bzImage", image_with_init("chatty").path,
                     std::chrono::seconds(10), [&](vm::AccelDecision x) { d = x; });
     io.run_for(std::chrono::seconds(20));
     ASSERT_TRUE(d.has_value());
@@ -47,7 +47,7 @@ TEST(AccelProbe, RequiredKvmThatDoesNotWorkIsAnErrorNotAHang) {
   boost::asio::io_context io;
   vm::QemuBackend backend(io);
   std::optional<vm::AccelDecision> d;
-  vm::probe_accel(io, backend, vm::AccelRequest::kTcg, kernel_61().bzimage, image_with_init("chatty").path,
+  vm::probe_accel(io, backend, vm::Accel::kTcg, kernel_61().bzimage, image_with_init("chatty").path,
                   std::chrono::seconds(10), [&](vm::AccelDecision x) { d = x; });
   io.run_for(std::chrono::seconds(5));
   ASSERT_TRUE(d.has_value());

@@ -69,7 +69,7 @@ TEST(LibvirtCampaign, SshHostStoppedMidCampaignRequeuesItsRunAndTheOtherHostFini
 
   Campaign c = short_campaign(tmp.path, "lvtwo", 1, "15s", 2);
   vm::LibvirtPoolOptions opt;
-  opt.host.accel = vm::AccelRequest::kTcg;
+  opt.host.accel = vm::Accel::kTcg;
   opt.backoff_initial = 1s;
   opt.backoff_max = 4s;
   vm::LibvirtPool pool(io, {{local, 2, {"local"}}, {remote, 2, {"ssh"}}}, opt);
@@ -85,7 +85,6 @@ TEST(LibvirtCampaign, SshHostStoppedMidCampaignRequeuesItsRunAndTheOtherHostFini
   store.set_campaign(c.name, c.file.string(), nlohmann::json::object());
   ASSERT_EQ(store.plan_runs(c.kernel_names, c.runs_per_kernel), 2);
   CampaignRunner runner(io, c, store, pool, both_kernels(), img, vm::Accel::kTcg);
-  runner.use_pool(&pool);
   std::optional<CampaignOutcome> outcome;
   runner.start([&](const CampaignOutcome& o) { outcome = o; });
 
@@ -179,7 +178,7 @@ TEST(LibvirtCampaign, LibvirtdRestartedMidRunRequeuesTheRunAndReconnects) {
   const std::string local = "qemu:///system";
   Campaign c = short_campaign(tmp.path, "lvrestart", 1, "10s", 1);
   vm::LibvirtPoolOptions opt;
-  opt.host.accel = vm::AccelRequest::kTcg;
+  opt.host.accel = vm::Accel::kTcg;
   opt.backoff_initial = 1s;
   opt.backoff_max = 2s;
   vm::LibvirtPool pool(io, {{local, 2, {}}}, opt);
@@ -188,7 +187,6 @@ TEST(LibvirtCampaign, LibvirtdRestartedMidRunRequeuesTheRunAndReconnects) {
   store.set_campaign(c.name, c.file.string(), nlohmann::json::object());
   store.plan_runs(c.kernel_names, c.runs_per_kernel);
   CampaignRunner runner(io, c, store, pool, both_kernels(), real_image(), vm::Accel::kTcg);
-  runner.use_pool(&pool);
   std::optional<CampaignOutcome> outcome;
   runner.start([&](const CampaignOutcome& o) { outcome = o; });
 

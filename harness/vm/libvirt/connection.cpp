@@ -60,9 +60,9 @@ OwnerTag Connection::owner() const { return self_owner(uri_, instance_); }
 
 bool Connection::use_kvm(Accel requested) const {
   switch (options_.accel) {
-    case AccelRequest::kTcg: return false;
-    case AccelRequest::kKvm: return true;
-    case AccelRequest::kAuto: break;
+    case Accel::kTcg: return false;
+    case Accel::kKvm: return true;
+    case Accel::kAuto: break;
   }
   return requested == Accel::kKvm && info_.kvm && info_.kvm_works.value_or(true);
 }
@@ -74,6 +74,7 @@ void Connection::check_reachable(asio::io_context& io, const std::string& uri, s
     asio::post(io, [done] { done(std::nullopt); });
     return;
   }
+  /// The TCP reachability check in flight: resolver, socket and deadline.
   struct State {
     tcp::resolver resolver;
     tcp::socket socket;
@@ -192,7 +193,7 @@ void Connection::read_capabilities() {
     throw usage_error(fmt::format("libvirt host {} offers no x86_64 emulator", uri_),
                       "install qemu-system-x86 and libvirt-daemon-driver-qemu there, then restart libvirtd");
   }
-  if (options_.accel == AccelRequest::kKvm && !info_.kvm) {
+  if (options_.accel == Accel::kKvm && !info_.kvm) {
     throw usage_error(fmt::format("libvirt host {} lists no KVM, and accel = kvm requires it", uri_),
                       "enable KVM on that host (kvm module, /dev/kvm) or set accel = auto");
   }

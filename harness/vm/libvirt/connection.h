@@ -26,6 +26,7 @@ namespace numasoak::vm::libvirt {
 
 class GuestImpl;
 
+/// One libvirt connection: capabilities, volumes, guests and keepalive of one host.
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   Connection(boost::asio::io_context& io, std::string uri, LibvirtOptions options);

@@ -19,9 +19,9 @@ namespace numasoak::vm::libvirt {
 
 inline constexpr const char* kOwnerNamespace = "https://numasoak.invalid/1";
 
-// Who started a domain: the numasoak process (pid + its start time, so a
-// reused pid does not count), the machine it runs on, that machine's boot,
-// and the connection (URI + per-connection instance id).
+/// Who started a domain: the numasoak process (pid + its start time, so a
+/// reused pid does not count), the machine it runs on, that machine's boot,
+/// and the connection (URI + per-connection instance id).
 struct OwnerTag {
   long pid = 0;
   std::string start;     // /proc/<pid>/stat starttime (clock ticks since boot)
@@ -33,6 +33,7 @@ struct OwnerTag {
   bool operator==(const OwnerTag&) const = default;
 };
 
+/// What render_domain_xml() needs for one transient domain.
 struct DomainXmlParams {
   std::string name;
   Topology topology;

@@ -13,6 +13,7 @@
 
 namespace numasoak::vm::libvirt {
 
+/// libvirt's last error: its code, domain and message.
 struct LibvirtError {
   int code = 0;    // virErrorNumber
   int domain = 0;  // virErrorDomain
@@ -23,6 +24,7 @@ struct LibvirtError {
 // error" when there is none.
 LibvirtError last_error();
 
+/// What kind of trouble a libvirt error means, for the one-line hint.
 enum class Failure {
   kUnreachable,        // no route, refused, timed out, unknown host
   kAuthentication,     // ssh key refused, host key mismatch, polkit, socket permissions

@@ -18,8 +18,8 @@ namespace {
 
 namespace asio = boost::asio;
 
-// One libvirt fd watch. Several may share an fd (libvirt allows that for
-// disjoint event sets), so the Asio descriptor lives in FdWatch.
+/// One libvirt fd watch. Several may share an fd (libvirt allows that for
+/// disjoint event sets), so the Asio descriptor lives in FdWatch.
 struct Handle {
   int fd = -1;
   int events = 0;
@@ -28,6 +28,7 @@ struct Handle {
   virFreeCallback ff = nullptr;
 };
 
+/// One file descriptor libvirt watches, and the handles watching it.
 struct FdWatch {
   int fd = -1;
   std::unique_ptr<asio::posix::stream_descriptor> sd;
@@ -36,6 +37,7 @@ struct FdWatch {
   bool dead = false;
 };
 
+/// One libvirt timeout, as an Asio steady_timer.
 struct Timer {
   int id = 0;
   int timeout = -1;  // ms; -1 disabled, 0 = every loop iteration
@@ -49,6 +51,7 @@ struct Timer {
 
 using Frees = std::vector<std::pair<virFreeCallback, void*>>;
 
+/// libvirt's event loop implementation over the bound io_context (one per process).
 class Loop {
  public:
   static Loop& instance() {

@@ -17,6 +17,7 @@
 
 namespace numasoak::vm::libvirt {
 
+/// Binds libvirt's event loop to one io_context while it lives.
 class EventLoopBinding {
  public:
   // Registers the implementation (once per process) and binds `io`; throws
@@ -27,7 +28,7 @@ class EventLoopBinding {
   EventLoopBinding& operator=(const EventLoopBinding&) = delete;
 };
 
-// Watches and timers libvirt holds right now (tests use it to see leaks).
+/// Watches and timers libvirt holds right now (tests use it to see leaks).
 struct EventLoopCounts {
   int handles = 0;
   int timeouts = 0;

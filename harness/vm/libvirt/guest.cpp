@@ -33,6 +33,7 @@ const char* stopped_detail(int detail) {
 
 }  // namespace
 
+/// What a console stream callback needs: its guest and which port.
 struct GuestImpl::StreamCtx {
   std::weak_ptr<GuestImpl> guest;
   int index;
@@ -243,10 +244,7 @@ void GuestImpl::maybe_finish() {
   finish(ExitInfo{clean_ ? ExitCause::kClean : ExitCause::kCrashed, exit_reason_, ""});
 }
 
-void GuestImpl::host_gone(const std::string& reason) {
-  auto self = shared_from_this();
-  if (finished_) return;
-  exited_ = true;
+void GuestImpl::abort_streams() {
   for (int i = 0; i < 2; ++i) {
     if (streams_[i] && !stream_done_[i]) {
       stream_done_[i] = true;
@@ -255,6 +253,13 @@ void GuestImpl::host_gone(const std::string& reason) {
     }
   }
   virResetLastError();
+}
+
+void GuestImpl::host_gone(const std::string& reason) {
+  auto self = shared_from_this();
+  if (finished_) return;
+  exited_ = true;
+  abort_streams();
   finish(ExitInfo{ExitCause::kHostGone, reason, ""});
 }
 
@@ -299,14 +304,7 @@ void GuestImpl::finish(const ExitInfo& info) {
   finished_ = true;
   drain_timer_.cancel();
   stop_timer_.cancel();
-  for (int i = 0; i < 2; ++i) {
-    if (streams_[i] && !stream_done_[i]) {
-      stream_done_[i] = true;
-      virStreamEventRemoveCallback(streams_[i]);
-      virStreamAbort(streams_[i]);
-    }
-  }
-  virResetLastError();
+  abort_streams();
   if (launched_ && !exited_) destroy_domain();
   conn_->forget(name_);
   conn_->guest_ended();

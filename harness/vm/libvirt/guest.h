@@ -23,6 +23,7 @@ typedef struct _virStream* virStreamPtr;
 
 namespace numasoak::vm::libvirt {
 
+/// One transient domain: its volumes, console streams, events and exit.
 class GuestImpl : public std::enable_shared_from_this<GuestImpl> {
  public:
   GuestImpl(std::shared_ptr<Connection> conn, std::string name, std::string xml, GuestHandlers handlers);
@@ -52,6 +53,8 @@ class GuestImpl : public std::enable_shared_from_this<GuestImpl> {
   void stopped(int detail);
   void maybe_finish();
   void finish(const ExitInfo& info);
+  // Stops reading both console streams (their callbacks, then the streams).
+  void abort_streams();
   void destroy_domain();
 
   std::shared_ptr<Connection> conn_;
@@ -70,6 +73,7 @@ class GuestImpl : public std::enable_shared_from_this<GuestImpl> {
   bool panicked_ = false, shutdown_seen_ = false;
 };
 
+/// The Guest handle a LibvirtBackend returns, over its GuestImpl.
 class LibvirtGuest : public Guest {
  public:
   explicit LibvirtGuest(std::shared_ptr<GuestImpl> impl) : impl_(std::move(impl)) {}

@@ -4,12 +4,13 @@
 #include <boost/asio/steady_timer.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
+#include "vm/guest_cmdline.h"
 #include "vm/libvirt/connection.h"
 #include "vm/libvirt/domain_xml.h"
 #include "vm/libvirt/guest.h"
 #include "vm/libvirt/owner.h"
-#include "vm/qemu/qemu_backend.h"
 
 namespace numasoak::vm {
 
@@ -106,9 +107,6 @@ std::unique_ptr<Guest> start_guest(const std::shared_ptr<Connection>& conn, cons
   return std::make_unique<libvirt::LibvirtGuest>(std::move(impl));
 }
 
-// Lines that show the kernel got through early boot (as accel_probe.cpp).
-constexpr const char* kReachedUserspace[] = {"Run /init as init process", "Freeing unused kernel", "numasoak: workload started"};
-
 }  // namespace
 
 std::unique_ptr<Guest> LibvirtBackend::start(const GuestSpec& spec, GuestHandlers handlers) {
@@ -118,67 +116,30 @@ std::unique_ptr<Guest> LibvirtBackend::start(const GuestSpec& spec, GuestHandler
 void LibvirtBackend::probe_kvm(const std::filesystem::path& kernel, const std::filesystem::path& initrd,
                                std::chrono::milliseconds timeout, std::function<void(AccelDecision)> done) {
   auto& info = conn_->info();
-  if (conn_->options().accel == AccelRequest::kTcg || !info.kvm) {
+  if (conn_->options().accel == Accel::kTcg || !info.kvm) {
     AccelDecision d;
-    if (conn_->options().accel != AccelRequest::kTcg) d.warning = fmt::format("libvirt host {} lists no KVM; using TCG", uri());
+    if (conn_->options().accel != Accel::kTcg) d.warning = fmt::format("libvirt host {} lists no KVM; using TCG", uri());
     asio::post(io_, [done, d] { done(d); });
     return;
   }
-  struct Probe {
-    std::unique_ptr<Guest> guest;
-    asio::steady_timer timer;
-    std::string tail;
-    bool decided = false;
-    std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
-    explicit Probe(asio::io_context& io) : timer(io) {}
-  };
-  auto st = std::make_shared<Probe>(io_);
+  ProbeTarget target;
+  target.guest_name = fmt::format("numasoak-kvm-probe-{}-{}", ::getpid(), libvirt::new_instance_id());
+  target.where = "on libvirt host " + uri();
+  target.fallback = "using TCG there (much slower)";
   std::weak_ptr<Connection> weak = conn_;
-  const std::string host = uri();
-  const bool required = conn_->options().accel == AccelRequest::kKvm;
-  auto decide = [st, weak, host, required, done](bool ok, const std::string& why) {
-    if (st->decided) return;
-    st->decided = true;
-    st->timer.cancel();
-    if (auto c = weak.lock()) c->info().kvm_works = ok;
-    AccelDecision d;
-    d.probe_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - st->started).count();
-    if (ok) d.accel = Accel::kKvm;
-    else if (required) d.error = fmt::format("KVM does not work on libvirt host {}: {}", host, why);
-    else d.warning = fmt::format("KVM does not work on libvirt host {} ({}); using TCG there (much slower)", host, why);
-    if (st->guest) st->guest->stop(std::chrono::milliseconds(500));
-    done(d);
-  };
-  GuestSpec spec;
-  spec.name = fmt::format("numasoak-kvm-probe-{}-{}", ::getpid(), libvirt::new_instance_id());
-  spec.kernel = kernel;
-  spec.initrd = initrd;
-  spec.cmdline = "nsw.probe=1";
-  spec.topology.nodes = {NumaNode{1, MiB(256)}};
-  spec.accel = Accel::kKvm;
-  GuestHandlers h;
-  h.on_console = [st, decide](std::string_view b) {
-    st->tail.append(b);
-    for (const char* marker : kReachedUserspace) {
-      if (st->tail.find(marker) != std::string::npos) return decide(true, "");
-    }
-    if (st->tail.size() > 8192) st->tail.erase(0, st->tail.size() - 256);
-  };
-  h.on_exit = [st, decide, &io = io_](const ExitInfo& exit) {
-    decide(false, "the probe domain ended (" + exit.reason + ")");
-    asio::post(io, [st] { st->guest.reset(); });
-  };
-  try {
-    st->guest = start_guest(conn_, spec, std::move(h), true);
-  } catch (const Error& e) {
-    const std::string why = e.what();
-    asio::post(io_, [decide, why] { decide(false, why); });
-    return;
-  }
-  st->timer.expires_after(timeout);
-  st->timer.async_wait([decide, timeout](const boost::system::error_code& ec) {
-    if (!ec) decide(false, fmt::format("a test boot showed no sign of life within {} ms", timeout.count()));
-  });
+  probe_boot(
+      io_,
+      [weak](const GuestSpec& s, GuestHandlers h) -> std::unique_ptr<Guest> {
+        auto c = weak.lock();
+        if (!c) throw infra_error("the libvirt connection went away");
+        return start_guest(c, s, std::move(h), true);
+      },
+      conn_->options().accel == Accel::kKvm, target, kernel, initrd, timeout,
+      [weak, done](AccelDecision d) {
+        // The host's own record: start() asks it for every later guest.
+        if (auto c = weak.lock()) c->info().kvm_works = d.accel == Accel::kKvm;
+        done(d);
+      });
 }
 
 }  // namespace numasoak::vm

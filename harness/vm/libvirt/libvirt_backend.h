@@ -34,10 +34,11 @@ namespace libvirt {
 class Connection;
 }
 
+/// How a LibvirtBackend uses its host: accelerator, keepalive, storage pool, machine.
 struct LibvirtOptions {
   // kAuto: follow GuestSpec::accel where the host supports KVM; kTcg: always
   // type 'qemu'; kKvm: always 'kvm' (connect() fails on hosts without it).
-  AccelRequest accel = AccelRequest::kAuto;
+  Accel accel = Accel::kAuto;
   std::chrono::seconds keepalive_interval{5};  // virConnectSetKeepAlive: a silent host
   int keepalive_count = 3;                     // is gone after interval x (count + 1)
   std::chrono::milliseconds connect_check_timeout{5000};  // TCP check before opening a remote URI
@@ -48,7 +49,7 @@ struct LibvirtOptions {
   bool cleanup_orphans = true;
 };
 
-// What the host reported at connect().
+/// What the host reported at connect().
 struct LibvirtHostInfo {
   int cpus = 0;               // virNodeGetInfo
   bool kvm = false;           // capabilities list <domain type='kvm'> for x86_64
@@ -64,6 +65,7 @@ struct LibvirtHostInfo {
 // with this (for people: the run's title).
 inline constexpr const char* kHostGonePrefix = "host-gone: ";
 
+/// Guests as transient libvirt domains on one host (see above).
 class LibvirtBackend : public Backend {
  public:
   LibvirtBackend(boost::asio::io_context& io, std::string uri, LibvirtOptions options = {});

@@ -11,6 +11,7 @@ namespace numasoak::vm {
 namespace asio = boost::asio;
 using Clock = std::chrono::steady_clock;
 
+/// One host of the pool: its spec, backend, counters and retry state.
 struct LibvirtPool::Host {
   LibvirtHostSpec spec;
   std::unique_ptr<LibvirtBackend> backend;
@@ -21,6 +22,7 @@ struct LibvirtPool::Host {
   std::optional<Clock::time_point> retry_at;
 };
 
+/// The pool's state, shared with its guests' callbacks.
 struct LibvirtPool::State {
   asio::io_context* io = nullptr;
   std::vector<Host> hosts;
@@ -43,8 +45,8 @@ struct LibvirtPool::State {
 
 namespace {
 
-// One guest's share of a host: given back exactly once, on its exit or when
-// its handle goes (a detached guest reports no exit).
+/// One guest's share of a host: given back exactly once, on its exit or when
+/// its handle goes (a detached guest reports no exit).
 struct Slot {
   std::weak_ptr<void> state;
   std::function<void(bool lost)> give_back;
@@ -56,6 +58,7 @@ struct Slot {
   }
 };
 
+/// A guest placed by the pool: the host's Guest plus the pool's bookkeeping.
 class PoolGuest : public Guest {
  public:
   PoolGuest(std::unique_ptr<Guest> inner, std::shared_ptr<Slot> slot) : inner_(std::move(inner)), slot_(std::move(slot)) {}
@@ -231,6 +234,15 @@ std::unique_ptr<Guest> LibvirtPool::start(const GuestSpec& spec, GuestHandlers h
   return std::make_unique<PoolGuest>(std::move(guest), std::move(slot));
 }
 
+Placement LibvirtPool::place(const Topology& t, const std::filesystem::path& kernel, Accel requested) const {
+  // Each libvirt host decided KVM or TCG for itself: what this guest gets
+  // there, not what the campaign asked for.
+  Placement p;
+  p.host = next_host(t, kernel);
+  p.accel = accel_on(*p.host, requested);
+  return p;
+}
+
 std::string LibvirtPool::next_host(const Topology& t, const std::filesystem::path& kernel) const {
   const int idx = libvirt::choose_host(loads(), t.total_cpus(), kernel.string());
   return idx < 0 ? "" : state_->hosts[static_cast<size_t>(idx)].spec.uri;
@@ -282,6 +294,7 @@ LibvirtBackend* LibvirtPool::host(const std::string& uri) {
 
 void LibvirtPool::prepare(const std::vector<std::pair<std::filesystem::path, std::string>>& files,
                           std::function<void(std::vector<std::string>)> done) {
+  /// Uploads to every host in flight, and their errors.
   struct Gather {
     int pending = 0;
     std::vector<std::string> errors;
@@ -305,6 +318,7 @@ void LibvirtPool::prepare(const std::vector<std::pair<std::filesystem::path, std
 void LibvirtPool::probe_kvm(const std::filesystem::path& kernel, const std::filesystem::path& initrd,
                             std::chrono::milliseconds timeout,
                             std::function<void(std::map<std::string, AccelDecision>)> done) {
+  /// Probes of every host in flight, and their decisions.
   struct Gather {
     int pending = 0;
     std::map<std::string, AccelDecision> decisions;

@@ -9,8 +9,9 @@
 // marked down and reconnected with exponential backoff while the other
 // hosts go on. Per-host counters (started / finished / lost) feed the report.
 //
-// The runner must ask before starting (can_start / slots) and schedule again
-// when on_capacity fires: start() throws when no host has room.
+// The runner must ask before starting (Backend::can_start / capacity) and
+// schedule again when on_capacity fires: start() throws when no host has
+// room. Made by vm/backends.h's make_backend() for kind = "libvirt".
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -24,24 +25,21 @@
 #include <string>
 #include <vector>
 
+#include "vm/accel_probe.h"
+#include "vm/backends.h"
 #include "vm/libvirt/libvirt_backend.h"
 #include "vm/libvirt/placement.h"
 
 namespace numasoak::vm {
 
-// One [[backend.hosts]] entry (config::HostSpec without the file location).
-struct LibvirtHostSpec {
-  std::string uri;
-  int capacity = 0;  // vCPUs numasoak may keep busy there; 0 = the host's CPU count
-  std::vector<std::string> labels;
-};
-
+/// How the pool connects its hosts and retries the ones that went down.
 struct LibvirtPoolOptions {
   LibvirtOptions host;
   std::chrono::milliseconds backoff_initial{2000};  // first retry after a host went down
   std::chrono::milliseconds backoff_max{std::chrono::minutes(5)};
 };
 
+/// One host's state and counters, for the report and the status line.
 struct LibvirtHostCounters {
   std::string uri;
   std::vector<std::string> labels;
@@ -58,7 +56,8 @@ struct LibvirtHostCounters {
   std::optional<std::chrono::milliseconds> retry_in;  // next reconnect attempt
 };
 
-class LibvirtPool : public Backend {
+/// The campaign's libvirt hosts as one Backend (see above).
+class LibvirtPool : public Backend, public PerHostAccel {
  public:
   LibvirtPool(boost::asio::io_context& io, std::vector<LibvirtHostSpec> hosts, LibvirtPoolOptions options = {});
   ~LibvirtPool() override;
@@ -76,25 +75,28 @@ class LibvirtPool : public Backend {
   std::unique_ptr<Guest> start(const GuestSpec& spec, GuestHandlers handlers) override;
 
   // Room for one more guest of this topology right now.
-  bool can_start(const Topology& t) const;
+  bool can_start(const Topology& t) const override;
   // Guests of this topology the hosts that are up hold when idle (the
   // runner's max_parallel).
   int slots(const Topology& t) const;
+  std::optional<int> capacity(const Topology& t) const override { return slots(t); }
   // Called (from the io_context) when room may have appeared: a guest
   // ended or a host came back.
-  void on_capacity(std::function<void()> cb);
+  void on_capacity(std::function<void()> cb) override;
+  // next_host() and accel_on() of that host.
+  Placement place(const Topology& t, const std::filesystem::path& kernel, Accel requested) const override;
 
   // The host start() would pick for this guest right now ("" = none has
   // room): set RunPlan::host from it just before Run::start().
   std::string next_host(const Topology& t, const std::filesystem::path& kernel) const;
   // The accelerator a guest asking for `requested` gets on host `uri` (set
   // RunPlan::accel from it with RunPlan::host); `requested` for an unknown URI.
-  Accel accel_on(const std::string& uri, Accel requested) const;
+  Accel accel_on(const std::string& uri, Accel requested) const override;
   // Where a guest was placed ("" if unknown): RunPlan::host / RunResult::host.
   std::string host_of(const std::string& guest_name) const;
   std::vector<LibvirtHostCounters> counters() const;
   // One line per host for the report / status.
-  std::string describe() const;
+  std::string describe() const override;
 
   // Uploads `files` (path, role) to every host that is up; done(errors),
   // one line per failure.
@@ -103,6 +105,10 @@ class LibvirtPool : public Backend {
   // probe_kvm on every host that is up; done(decision per URI).
   void probe_kvm(const std::filesystem::path& kernel, const std::filesystem::path& initrd, std::chrono::milliseconds timeout,
                  std::function<void(std::map<std::string, AccelDecision>)> done);
+  void probe_hosts(const std::filesystem::path& kernel, const std::filesystem::path& initrd, std::chrono::milliseconds timeout,
+                   std::function<void(std::map<std::string, AccelDecision>)> done) override {
+    probe_kvm(kernel, initrd, timeout, std::move(done));
+  }
 
   // The host's backend (tests, diagnostics); nullptr for an unknown URI.
   LibvirtBackend* host(const std::string& uri);

@@ -31,7 +31,7 @@ void register_instance(const std::string& id);
 void unregister_instance(const std::string& id);
 bool instance_live(const std::string& id);
 
-// Facts about one domain's owner, gathered by the caller.
+/// Facts about one domain's owner, gathered by the caller.
 struct OwnerFacts {
   bool owner_process_alive = false;  // process_alive(tag.pid, tag.start)
   bool instance_live = false;        // instance_live(tag.instance)

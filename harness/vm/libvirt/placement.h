@@ -14,6 +14,7 @@
 
 namespace numasoak::vm::libvirt {
 
+/// One host as placement sees it: up, capacity and busy vCPUs, guests per kernel.
 struct HostLoad {
   bool up = false;
   int capacity = 0;  // vCPUs

@@ -14,6 +14,7 @@
 
 namespace numasoak::vm::libvirt {
 
+/// A libvirt URI taken apart.
 struct UriParts {
   std::string driver;     // "qemu"
   std::string transport;  // "ssh", "tcp", "tls", "libssh", "libssh2", "unix", "ext" or ""

@@ -43,6 +43,7 @@ std::string pool_target_path(virStoragePoolPtr pool) {
 
 }  // namespace
 
+/// One file upload in flight: the stream and the file it reads.
 struct VolumeStore::Upload {
   VolumeStore* store = nullptr;
   std::string volume, part_name;

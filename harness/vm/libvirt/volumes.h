@@ -24,6 +24,7 @@ typedef struct _virStoragePool* virStoragePoolPtr;
 
 namespace numasoak::vm::libvirt {
 
+/// The host's "numasoak" storage pool: content-named volumes, uploaded once.
 class VolumeStore {
  public:
   VolumeStore(boost::asio::io_context& io, std::string uri);
@@ -67,6 +68,7 @@ class VolumeStore {
   std::string dir_;
   std::map<std::string, std::vector<std::function<void(const std::string&)>>> waiting_;
   std::map<std::string, std::shared_ptr<Upload>> uploads_;
+  /// What a file's cached hash is keyed by: path, size, mtime.
   struct HashKey {
     std::string path;
     std::uintmax_t size;

@@ -23,19 +23,6 @@ namespace asio = boost::asio;
 namespace bp = boost::process;
 using local = asio::local::stream_protocol;
 
-const char* to_string(Accel a) { return a == Accel::kKvm ? "kvm" : "tcg"; }
-
-std::string backend_cmdline(const std::string& extra) {
-  // console=ttyS0: the kernel console is the first serial port; panic=-1:
-  // reboot at once on panic, which -no-reboot turns into a QEMU exit.
-  // no_timer_check: under a loaded host TCG can fail the IO-APIC timer
-  // check and panic at boot ("IO-APIC + timer doesn't work!"), which is the
-  // host's fault, not the kernel's.
-  std::string out = "console=ttyS0,115200 panic=-1 printk.time=1 no_timer_check";
-  if (!extra.empty()) out += " " + extra;
-  return out;
-}
-
 std::filesystem::path QemuBackend::find_binary(const std::string& binary) {
   if (binary.find('/') != std::string::npos) {
     if (!std::filesystem::exists(binary)) throw usage_error(fmt::format("QEMU binary {} does not exist", binary));
@@ -67,9 +54,9 @@ std::vector<std::string> QemuBackend::build_argv(const GuestSpec& spec, const st
 
 namespace {
 
-// Everything one QEMU child needs; shared with the callbacks so it outlives
-// them. The Guest handle clears `handlers` when it goes away, after which no
-// callback reaches the caller.
+/// Everything one QEMU child needs; shared with the callbacks so it outlives
+/// them. The Guest handle clears `handlers` when it goes away, after which no
+/// callback reaches the caller.
 class QemuGuestImpl : public std::enable_shared_from_this<QemuGuestImpl> {
  public:
   QemuGuestImpl(asio::io_context& io, GuestHandlers h, std::chrono::milliseconds drain)
@@ -273,6 +260,7 @@ class QemuGuestImpl : public std::enable_shared_from_this<QemuGuestImpl> {
   bool console_eof_ = false, agent_eof_ = false, stderr_eof_ = false;
 };
 
+/// The Guest handle a QemuBackend returns: stop() and command() over its QemuGuestImpl.
 class QemuGuest : public Guest {
  public:
   explicit QemuGuest(std::shared_ptr<QemuGuestImpl> impl) : impl_(std::move(impl)) {}

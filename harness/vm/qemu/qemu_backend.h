@@ -14,14 +14,17 @@
 #include <vector>
 
 #include "vm/backend.h"
+#include "vm/guest_cmdline.h"
 
 namespace numasoak::vm {
 
+/// Which QEMU binary to run, and how long to wait for its last bytes.
 struct QemuOptions {
   std::string binary = "qemu-system-x86_64";  // looked up in PATH
   std::chrono::milliseconds drain{2000};      // how long to wait for the last console bytes after exit
 };
 
+/// Guests as qemu-system-x86_64 children of this process (see above).
 class QemuBackend : public Backend {
  public:
   explicit QemuBackend(boost::asio::io_context& io, QemuOptions options = {});
@@ -41,9 +44,5 @@ class QemuBackend : public Backend {
   boost::asio::io_context& io_;
   QemuOptions options_;
 };
-
-// The kernel command line the backend boots with: the caller's plus the
-// console and panic settings the backend relies on.
-std::string backend_cmdline(const std::string& extra);
 
 }  // namespace numasoak::vm

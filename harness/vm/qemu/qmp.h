@@ -18,6 +18,7 @@
 
 namespace numasoak::vm {
 
+/// A QMP connection: sends commands, hands asynchronous events to a callback.
 class QmpClient : public std::enable_shared_from_this<QmpClient> {
  public:
   using Socket = boost::asio::local::stream_protocol::socket;
