@@ -7,7 +7,7 @@
 // its id, kernel and outcome replaced: about 10% of 6.1's runs fail (three
 // kinds, one of them with two reports), 3% of all runs end `error` (lost),
 // 2% are interrupted once first and re-run. For timing `numasoak report` and
-// a resume on a large database (bench/chaos/README.md).
+// a resume on a large database (bench/chaos/scale.sh, README "Chaos").
 #include <chrono>
 #include <cstdio>
 #include <fstream>
