@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "report/text.h"
+#include "stats/format.h"
 #include "stats/stats.h"
 
 namespace numasoak::report {

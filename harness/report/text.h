@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "common/terminal_safe.h"
+#include "stats/format.h"
 #include "stats/stats.h"
 
 namespace numasoak::report {

@@ -17,7 +17,7 @@
 //                          test that may look after every run.
 //   5. compare_intensity   are both builds stressed alike (race-relevant
 //                          events per second)?
-//   6. summarize_runs, format_rate, format_p_value: what reports print.
+//   6. summarize_runs: what reports print (their formatting: stats/format.h).
 //
 // Conventions: `confidence` is a two-sided level in (0, 1), e.g. 0.95, and
 // alpha = 1 - confidence. Invalid arguments (confidence outside (0, 1),
@@ -362,7 +362,7 @@ IntensityParity compare_intensity(std::span<const double> a, std::span<const dou
 double median(std::span<const double> values);
 
 // ---------------------------------------------------------------------------
-// 6. Summaries and formatting for people.
+// 6. Summaries for people (formatted by stats/format.h).
 
 struct KernelSummary {
   std::size_t runs = 0;
@@ -379,15 +379,8 @@ struct KernelSummary {
 KernelSummary summarize_runs(std::span<const RunOutcome> runs, double confidence = 0.95,
                              std::optional<double> race_events = std::nullopt);
 
-// "3.2/h [1.1, 7.4]", "< 0.25 failures/hour (95%)", "0.41 per 1M events [0.11, 1.0]",
-// "no exposure". The confidence is spelled out when it is not 95% or the
-// estimate is an upper bound. Two significant digits; whole numbers from 10 up.
-std::string format_rate(const RateEstimate& rate);
-
-// "p = 0.031", "p = 1.2e-05", "p < 1e-9" (anything below 1e-9 is just tiny).
-std::string format_p_value(double p);
-
-// "A/B = 3.2 [1.1, 9.8]", "A/B = inf [2.1, inf]", "A/B = ? (no failures)".
-std::string format_rate_ratio(const RateComparison& comparison);
-
 }  // namespace numasoak::stats
+
+// Transitional: the formatting moved to stats/format.h; files outside stats/
+// and report/ that still reach it through this header should include it.
+#include "stats/format.h"  // IWYU pragma: export

@@ -9,7 +9,7 @@
 #include <stdexcept>
 
 #include "common/error.h"
-#include "kernel/tool.h"
+#include "kernel/tool.h"  // Boost.Asio, here only
 
 namespace numasoak::symbolize {
 

@@ -10,13 +10,16 @@
 // of [A-Za-z0-9_.$]; anything else is not a frame.
 #pragma once
 
-#include <boost/asio/io_context.hpp>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+namespace boost::asio {
+class io_context;  // only a reference here: no Boost.Asio in every includer
+}
 
 namespace numasoak::symbolize {
 

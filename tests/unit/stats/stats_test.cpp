@@ -1,6 +1,7 @@
 // Known-value tests for stats/stats.h. Every expected number is either a
 // published table value (cited) or computed independently in this file
 // (direct sums of probabilities, closed forms), never by the code under test.
+#include "stats/format.h"
 #include "stats/stats.h"
 
 #include <gtest/gtest.h>
