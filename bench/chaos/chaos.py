@@ -643,6 +643,9 @@ def main():
         if k not in KINDS:
             p.error(f"unknown fault kind {k!r} (kinds: {', '.join(KINDS)})")
     ch = Chaos(a)
+    # SIGTERM (timeout(1), a CI runner) unwinds through the finally below:
+    # harness stopped, QEMUs gone, tmpfs unmounted.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("chaos: terminated"))
     ch.setup()
     t0 = time.monotonic()
     try:
