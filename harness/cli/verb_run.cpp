@@ -4,6 +4,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <cmath>
+#include <fstream>
 #include <map>
 #include <fmt/format.h>
 #include <iostream>
@@ -19,9 +20,11 @@
 #include "run/run.h"
 #include "spec/knobs.h"
 #include "stats/outcome.h"
+#include "stats/format.h"
 #include "stats/stats.h"
 #include "stats/survival.h"
 #include "store/store.h"
+#include "symbolize/symbolize.h"
 #include "vm/backends.h"
 #include "vm/loop.h"
 
@@ -42,6 +45,7 @@ struct RunArgs {
   int nodes = 0;
   int cpus_per_node = 0;
   std::string memory;
+  std::string vmlinux;  // decode report frames with it (default: the artifact's, if kept)
   bool json = false;
   // --bisect: exit 0 / 1 / 125 for `git bisect run`.
   bool bisect = false;
@@ -330,8 +334,34 @@ ExitCode run_verb(const RunArgs& a, const Globals& g, Campaign c) {
   io.poll();
   if (!result) throw infra_error("the run ended without a result");
 
+  // Report frames with source lines, from the vmlinux given or kept with
+  // the build. Decoding is best effort: a run's verdict never depends on it.
+  std::vector<std::pair<std::string, std::vector<std::string>>> decoded;  // per failure: title, lines
+  const std::filesystem::path vmlinux = !a.vmlinux.empty() ? std::filesystem::path(a.vmlinux) : symbolize::vmlinux_of_artifact(kernel.dir);
+  if (!vmlinux.empty()) {
+    try {
+      symbolize::Symbolizer sym(io, vmlinux);
+      std::ofstream frames_txt(std::filesystem::path(result->artifacts.dir) / "frames.txt");
+      for (const auto& f : result->failures) {
+        const auto frames = symbolize::frames_of_report(f.report, 32);
+        if (frames.empty()) continue;
+        std::vector<std::string> lines;
+        for (const auto& d : sym.decode(frames)) lines.push_back(symbolize::format_decoded(d));
+        frames_txt << "== " << f.kind << ": " << f.title << "\n";
+        for (const auto& l : lines) frames_txt << "  " << l << "\n";
+        decoded.emplace_back(f.kind + ": " + f.title, std::move(lines));
+      }
+    } catch (const Error& e) {
+      spdlog::warn("frames not decoded with {}: {}", vmlinux.string(), e.what());
+    }
+  }
   if (a.json) {
     nlohmann::json j = *result;
+    if (!decoded.empty()) {
+      nlohmann::json fr = nlohmann::json::array();
+      for (const auto& [title, lines] : decoded) fr.push_back({{"failure", title}, {"frames", lines}});
+      j["decoded_frames"] = fr;
+    }
     std::cout << j.dump() << std::endl;
   } else {
     std::cout << summary_line(*result) << "\n";
@@ -352,6 +382,10 @@ ExitCode run_verb(const RunArgs& a, const Globals& g, Campaign c) {
       if (auto it = result->event_totals.find(k); it != result->event_totals.end()) {
         std::cout << fmt::format("  {:<24} {:>10.0f}\n", k, it->second);
       }
+    }
+    for (const auto& [title, lines] : decoded) {
+      std::cout << "  frames of " << terminal_safe(title) << " (" << vmlinux.string() << "):\n";
+      for (const auto& l : lines) std::cout << "    " << terminal_safe(l) << "\n";
     }
     std::cout << "  artifacts: " << result->artifacts.dir << "\n";
     std::cout.flush();
@@ -391,6 +425,7 @@ const VerbRegistration reg(40, [](CLI::App& app, const Globals& g) -> VerbAction
   cmd->add_option("--memory", a->memory, "Guest memory in total, divided across nodes (e.g. 2G)");
   cmd->add_option("-o,--output", a->output, "Artifacts folder (default numasoak-out/run-<time>-<kernel>)");
   cmd->add_flag("--json", a->json, "Print the result as one JSON object");
+  cmd->add_option("--vmlinux", a->vmlinux, "Decode the failure reports' stack frames to file:line with this vmlinux (with DWARF)");
   cmd->add_flag("--bisect", a->bisect,
                 "For git bisect run: survive long enough for --bad-rate at --confidence (exit 0), fail (1), or could not test (125)");
   cmd->add_option("--bad-rate", a->bad_rate, "With --bisect: the failure rate of the bad end (1000/h, 0.5/s, 20/min)");
