@@ -67,10 +67,16 @@ inline constexpr std::array kOpCounters = {
 #undef NUMASOAK_NSW_OP_NAME
 };
 
-// Heartbeat "kernel" object: deltas of the numasoak kernel's own counters,
-// present only on kernels with the race-window amplifier
-// (/sys/module/numasoak/parameters/race_widen_hits).
-inline constexpr std::array<std::string_view, 1> kKernelCounters = {"race_widen_hits"};
+// Heartbeat "kernel" object: deltas of the race-window amplifier's counters,
+// present only when one is there. race_widen_hits: delays taken, by the
+// source patch (/sys/module/numasoak/parameters/race_widen_hits) or by the
+// outside amplifier (/sys/module/numasoak_widen/parameters/hits); the outside
+// amplifier's proof counters: widen_irqs_off, delays taken with interrupts off
+// (they do not widen this window: the kprobe was not optimized), and
+// widen_landed, PMD migration entries installed on the very pmd a walker was
+// delayed on, during its delay.
+inline constexpr std::array<std::string_view, 3> kKernelCounters = {"race_widen_hits", "widen_irqs_off",
+                                                                     "widen_landed"};
 
 // The walker x transition matrix (the transitions worker, guest/README.md).
 // A cell counts the walks of one kind issued on a 2 MiB block while a

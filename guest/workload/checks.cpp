@@ -56,6 +56,12 @@ std::string apply_kernel_settings(const nsw::Settings& s, std::string_view cmdli
   if (auto v = cmdline_value(cmdline, "numasoak.race_widen_us"); !v.empty()) st.race_widen_us = std::atoll(v.c_str());
   if (auto v = cmdline_value(cmdline, "numasoak.race_widen_uffd_us"); !v.empty())
     st.race_widen_uffd_us = std::atoll(v.c_str());
+  // The outside amplifier (numasoak_widen.ko, loaded by /init) takes the same
+  // delays under its own names.
+  if (auto v = cmdline_value(cmdline, "numasoak_widen.numa_us"); !v.empty() && st.race_widen_us < 0)
+    st.race_widen_us = std::atoll(v.c_str());
+  if (auto v = cmdline_value(cmdline, "numasoak_widen.uffd_us"); !v.empty() && st.race_widen_uffd_us < 0)
+    st.race_widen_uffd_us = std::atoll(v.c_str());
 
   // THP.
   const std::string enabled = std::string(kThp) + "enabled";

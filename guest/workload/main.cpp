@@ -115,7 +115,7 @@ class Workload {
     vm_start_ = vm_last_ = read_vmstat();
     ops_last_ = ops_->snapshot();
     last_hb_ms_ = start_ms_;
-    race_hits_last_ = read_race_widen_hits();
+    race_hits_last_ = read_kernel_counters();
     // The workers, then the transitions worker (index `processes`).
     const int count = static_cast<int>(s_.get(Knob::processes)) + (transitions() ? 1 : 0);
     for (int i = 0; i < count; ++i) {
@@ -272,7 +272,7 @@ class Workload {
     for (std::size_t i = 0; i < kVmstatKeys.size(); ++i)
       if (vm.present[i]) v.unum(kVmstatKeys[i], vm.value[i] - std::min(vm.value[i], vm_last_.value[i]));
     for (std::size_t i = 0; i < kOpCount; ++i) o.unum(kOpNames[i], ops[i] - std::min(ops[i], ops_last_[i]));
-    const std::int64_t hits = read_race_widen_hits();
+    const auto hits = read_kernel_counters();
     JsonLine m;
     m.str("type", proto::type::kHeartbeat)
         .unum("seq", ++seq_)
@@ -280,10 +280,15 @@ class Workload {
         .num("dt_ms", now - last_hb_ms_)
         .raw("vmstat", v.object())
         .raw("ops", o.object());
-    if (hits >= 0 && race_hits_last_ >= 0) {
+    {
       JsonLine k;
-      k.num(nsw::protocol::kKernelCounters[0], std::max<std::int64_t>(0, hits - race_hits_last_));
-      m.raw("kernel", k.object());
+      bool any = false;
+      for (std::size_t i = 0; i < hits.size(); ++i) {
+        if (hits[i] < 0 || race_hits_last_[i] < 0) continue;
+        k.num(nsw::protocol::kKernelCounters[i], std::max<std::int64_t>(0, hits[i] - race_hits_last_[i]));
+        any = true;
+      }
+      if (any) m.raw("kernel", k.object());
     }
     agent_.send(m.line());
     if (transitions()) send_matrix(vm);
@@ -296,11 +301,21 @@ class Workload {
   bool external() const { return s_.get(Knob::external) != 0; }
   bool transitions() const { return !external() && s_.on(Knob::transitions); }
 
-  // The amplifier's count of delays taken; -1 on kernels without it.
-  static std::int64_t read_race_widen_hits() {
-    auto t = read_text("/sys/module/numasoak/parameters/race_widen_hits", 64);
-    if (!t || trim(*t).empty()) return -1;
-    return std::strtoll(std::string(trim(*t)).c_str(), nullptr, 10);
+  using KernelCounters = std::array<std::int64_t, nsw::protocol::kKernelCounters.size()>;
+
+  // The amplifier's counters (protocol.h kKernelCounters); -1 where absent.
+  static KernelCounters read_kernel_counters() {
+    auto read = [](const char* path) -> std::int64_t {
+      auto t = read_text(path, 64);
+      if (!t || trim(*t).empty()) return -1;
+      return std::strtoll(std::string(trim(*t)).c_str(), nullptr, 10);
+    };
+    KernelCounters c{};
+    c[0] = read("/sys/module/numasoak/parameters/race_widen_hits");
+    if (c[0] < 0) c[0] = read("/sys/module/numasoak_widen/parameters/hits");
+    c[1] = read("/sys/module/numasoak_widen/parameters/hits_irqs_off");
+    c[2] = read("/sys/module/numasoak_widen/parameters/landed");
+    return c;
   }
 
   // Warns once when the race's ingredients are missing after warn_after_s.
@@ -398,7 +413,7 @@ class Workload {
   std::array<std::uint64_t, kOpCount> ops_last_{};
   std::int64_t start_ms_ = 0, last_hb_ms_ = 0;
   std::uint64_t seq_ = 0;
-  std::int64_t race_hits_last_ = -1;
+  KernelCounters race_hits_last_{-1, -1, -1};
   int restarts_ = 0;
   bool warned_ = false;
 };

@@ -52,6 +52,11 @@ inline constexpr const char* kDebugSuffix = ":debug";
 // The fragment a debug build adds (images/kernel/<name>.config).
 inline constexpr const char* kDebugFragment = "numasoak-debug";
 
+// The fragment a kernel built without numasoak's patch adds so its race
+// window can be widened from outside (MODULES, KPROBES, OPTPROBES); such a
+// build also builds the widen module (images/kmod/numasoak_widen/).
+inline constexpr const char* kOutsideFragment = "numasoak-outside";
+
 // "debian:linux-source-6.1", "debian-image:linux-image-amd64" or the path.
 std::string describe_source(const KernelSpec& spec);
 }  // namespace numasoak

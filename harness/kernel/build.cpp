@@ -186,6 +186,12 @@ BuildInputs snapshot_inputs(const BuildInputs& in, const fs::path& dir) {
   copy(out.patches, "patches");
   copy(out.amplifier, "patches");
   copy(out.fragments, "fragments");
+  for (auto& f : out.widen_module) {  // kbuild needs the files' own names
+    const fs::path p = dir / "kmod" / f.path.filename();
+    fs::create_directories(p.parent_path());
+    write_file_atomic(p, f.bytes);
+    f.path = p;
+  }
   return out;
 }
 
@@ -576,7 +582,11 @@ KernelArtifact compile_kernel(const BuildInputs& resolved, const std::string& ke
   bool linking = false;
   ErrorTail tail;
   report(BuildPhase::kCompiling, "", 0, total);
-  ToolRun mk{make_argv(wt.obj(), options, {fmt::format("-j{}", jobs), "bzImage"}), wt.tree(), make_env(),
+  // A kernel that builds the widen module needs `modules` too (modpost and
+  // Module.symvers for the external build in 4b).
+  std::vector<std::string> targets{fmt::format("-j{}", jobs), "bzImage"};
+  if (!in.widen_module.empty()) targets.push_back("modules");
+  ToolRun mk{make_argv(wt.obj(), options, targets), wt.tree(), make_env(),
              [&](std::string_view line, bool) {
                tail.feed(line);
                if (line.starts_with("  CC ")) ++cc;
@@ -596,6 +606,23 @@ KernelArtifact compile_kernel(const BuildInputs& resolved, const std::string& ke
                       "log: " + tmp.failed_log().string());
   }
   wt.set_last_cc_count(cc);
+
+  // 4b. The outside amplifier's module, built against this very tree (kbuild
+  // writes an external module's objects next to its source: the copy in the
+  // artifact's inputs/kmod, never the checkout).
+  fs::path widen_ko;
+  if (!in.widen_module.empty()) {
+    const fs::path kmod = in.widen_module.front().path.parent_path();
+    report(BuildPhase::kCompiling, "numasoak_widen.ko");
+    ToolRun km{make_argv(wt.obj(), options, {"M=" + kmod.string(), "modules"}), wt.tree(), make_env(),
+               [&](std::string_view line, bool) { tail.feed(line); }};
+    widen_ko = kmod / "numasoak_widen.ko";
+    std::error_code kec;
+    if (log.run(km) != 0 || !fs::is_regular_file(widen_ko, kec)) {
+      throw infra_error(fmt::format("kernel {}: the widen module did not build: {}", in.spec.name, tail.summary()),
+                        "log: " + tmp.failed_log().string());
+    }
+  }
 
   // 5. What was built.
   std::string release;
@@ -620,6 +647,10 @@ KernelArtifact compile_kernel(const BuildInputs& resolved, const std::string& ke
   fs::copy_file(wt.obj() / ".config", tmp.dir() / "config");
   std::error_code ec;
   if (fs::exists(wt.obj() / "System.map", ec)) fs::copy_file(wt.obj() / "System.map", tmp.dir() / "System.map");
+  // vmlinux (with its symbol table) is what the window locator disassembles
+  // and what stack frames are decoded against.
+  if (fs::exists(wt.obj() / "vmlinux", ec)) fs::copy_file(wt.obj() / "vmlinux", tmp.dir() / "vmlinux");
+  if (!widen_ko.empty()) fs::copy_file(widen_ko, tmp.dir() / "numasoak_widen.ko");
   const auto size = fs::file_size(tmp.dir() / "bzImage");
   json src = source_json(in);
   if (!tarball_sha.empty()) src["tarball_sha256"] = tarball_sha;
@@ -633,6 +664,7 @@ KernelArtifact compile_kernel(const BuildInputs& resolved, const std::string& ke
               {"series", in.amplifier_series.string()},
               {"patches", file_list(resolved.amplifier, in.amplifier, tmp.dir())}}},
             {"fragments", file_list(resolved.fragments, in.fragments, tmp.dir())},
+            {"widen_module", widen_ko.empty() ? json(nullptr) : json("numasoak_widen.ko")},
             {"compiler", in.compiler},
             {"ccache", options.use_ccache && ccache_available()},
             {"release", release},

@@ -273,10 +273,15 @@ BuildInputs resolve_inputs(const KernelSpec& spec, const fs::path& images_dir) {
     for (const auto& f : files) in.amplifier.push_back({base + "/amplifier/" + f.filename().string(), f, read_file(f)});
   }
   auto fragments = spec.fragments.empty() ? std::vector<std::string>{"numasoak-guest"} : spec.fragments;
-  if (spec.debug) {
-    // kernel_spec.h: the debug fragment last, and a work tree of its own.
-    fragments.push_back(kDebugFragment);
-    in.source.slug += "-debug";
+  if (spec.debug) fragments.push_back(kDebugFragment);  // kernel_spec.h: the debug fragment last
+  // A work tree per configuration family: a fragment beyond the guest's own
+  // ("numasoak-guest", "numasoak-guest-6.1") changes .config enough to
+  // recompile everything, so builds with it (debug, outside) must not share
+  // objects with the plain builds. "numasoak-debug" -> "<slug>-debug".
+  for (const auto& name : fragments) {
+    if (name.starts_with("numasoak-guest")) continue;
+    const std::string tag = name.starts_with("numasoak-") ? name.substr(9) : name;
+    in.source.slug += "-" + sanitize_filename(fs::path(tag).stem().string());
   }
   for (const auto& name : fragments) {
     const fs::path p = resolve_fragment(name, spec, images_dir);
@@ -287,6 +292,20 @@ BuildInputs resolve_inputs(const KernelSpec& spec, const fs::path& images_dir) {
                         known.empty() ? "" : "fragments there: " + fmt::format("{}", fmt::join(known, ", ")), where);
     }
     in.fragments.push_back({p.filename().string(), p, read_file(p)});
+  }
+  if (std::find(fragments.begin(), fragments.end(), kOutsideFragment) != fragments.end()) {
+    const fs::path dir = images_dir / "kmod" / "numasoak_widen";
+    std::error_code ec;
+    std::vector<fs::path> files;
+    for (const auto& e : fs::directory_iterator(dir, ec)) {
+      if (e.is_regular_file()) files.push_back(e.path());
+    }
+    if (files.empty()) {
+      throw usage_error(fmt::format("kernel {}: {} asks for the widen module but {} has no files", spec.name,
+                                    kOutsideFragment, dir.string()), "", where);
+    }
+    std::sort(files.begin(), files.end());
+    for (const auto& f : files) in.widen_module.push_back({"kmod/" + f.filename().string(), f, read_file(f)});
   }
   in.compiler = compiler_identity();
   return in;
@@ -301,6 +320,7 @@ std::string cache_key(const BuildInputs& in) {
   h.add("amplifier", in.amplifier_series.empty() ? "off" : "on");
   for (const auto& p : in.amplifier) h.add("amplifier.patch", p.bytes);
   for (const auto& f : in.fragments) h.add("fragment", f.bytes);
+  for (const auto& f : in.widen_module) h.add("widen_module." + f.label, f.bytes);
   h.add("compiler", in.compiler);
   return h.hex();
 }

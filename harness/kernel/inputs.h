@@ -8,7 +8,8 @@
 // files' bytes when the tree has .git, else the path, size and mtime of every
 // file below it, .git excluded); every patch file's bytes in application
 // order; whether the amplifier is on and its patches' bytes; every
-// fragment's bytes in merge order; and the compiler (`gcc --version`, first
+// fragment's bytes in merge order; the outside amplifier's module source
+// when the kernel builds it; and the compiler (`gcc --version`, first
 // line). File names, series names and the kernel's name are not in the key:
 // renaming a patch without changing the order or bytes reuses the build.
 // Resolving a Debian source costs one dpkg-query and one stat: a cache hit
@@ -52,6 +53,10 @@ struct BuildInputs {
   std::filesystem::path amplifier_series;     // "" when the amplifier is off
   std::vector<InputFile> amplifier;           // applied after the patches
   std::vector<InputFile> fragments;           // in merge order
+  // The outside amplifier's module source (images/kmod/numasoak_widen/),
+  // built against this kernel when its fragments include numasoak-outside
+  // (kOutsideFragment); empty otherwise.
+  std::vector<InputFile> widen_module;
   std::string compiler;                       // "gcc (Debian 12.2.0-14) 12.2.0"
   int recipe = kRecipeVersion;
 };

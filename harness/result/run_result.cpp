@@ -43,6 +43,7 @@ void to_json(nlohmann::json& j, const RunResult& r) {
        {"kernel_release", r.kernel_release},
        {"host", r.host},
        {"accel", r.accel},
+       {"widened", r.widened},
        {"verdict", to_string(r.verdict)},
        {"kind", r.kind},
        {"title", r.title},
@@ -71,6 +72,7 @@ void from_json(const nlohmann::json& j, RunResult& r) {
   r.kernel_release = j.value("kernel_release", "");
   r.host = j.value("host", "");
   r.accel = j.value("accel", "");
+  r.widened = j.value("widened", "");
   r.verdict = verdict_from_string(j.value("verdict", "error")).value_or(Verdict::kError);
   r.kind = j.value("kind", "");
   r.title = j.value("title", "");

@@ -66,6 +66,9 @@ struct RunResult {
   std::string kernel_release;  // uname -r of the artifact
   std::string host;          // where it ran ("local" or a libvirt URI)
   std::string accel;         // "kvm" or "tcg"
+  // How the race window was widened: "source patch (...)", "outside: kprobe
+  // at change_protection+0x3e6 (...)" or "none" (run/widening.h).
+  std::string widened;
   Verdict verdict = Verdict::kError;
   std::string kind;          // first failure's kind, or why it is an error
   std::string title;         // first failure's title, or the error message

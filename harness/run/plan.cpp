@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <fmt/format.h>
 
+#include "image/append.h"
 #include "spec/knobs.h"
 
 namespace numasoak {
@@ -32,11 +33,14 @@ RunPlan make_plan(const Campaign& campaign, const KernelSpec& spec, const Kernel
   p.workload = campaign.workload;
   if (overrides.profile) p.workload.profile = *overrides.profile;
   if (overrides.amplify_us) p.workload.amplify_us = *overrides.amplify_us;
-  if (!spec.amplifier) {
-    // A kernel without the amplifier series has no such parameter; passing
-    // it would be harmless but would make the record lie.
+  p.widening = decide_widening(spec, kernel, p.workload.amplify_us, p.workload.amplify_uffd_us);
+  if (p.widening.how == Widening::How::kNone) {
+    // A kernel with no way to widen the window has no such parameter;
+    // passing it would be harmless but would make the record lie.
     p.workload.amplify_us = 0;
     p.workload.amplify_uffd_us = 0;
+  } else if (p.widening.how == Widening::How::kOutside) {
+    p.initrd = image::with_files(image, {{"lib/numasoak_widen.ko", p.widening.module, 0644}}).path;
   }
   p.watchdog = campaign.watchdog;
   p.watchdog.boot = std::max(p.watchdog.boot, overrides.min_boot);
@@ -51,9 +55,16 @@ std::string run_cmdline(const RunPlan& plan) {
   std::vector<std::string> parts;
   // The amplifier parameters exist only in kernels built with the amplifier
   // series; other kernels ignore unknown dotted parameters silently.
-  if (plan.workload.amplify_us > 0) parts.push_back(fmt::format("numasoak.race_widen_us={}", plan.workload.amplify_us));
-  if (plan.workload.amplify_uffd_us > 0) {
-    parts.push_back(fmt::format("numasoak.race_widen_uffd_us={}", plan.workload.amplify_uffd_us));
+  if (plan.widening.how == Widening::How::kOutside) {
+    // guest/init hands numasoak_widen.* to the module it loads.
+    for (const auto& m : plan.widening.point.module_params()) parts.push_back("numasoak_widen." + m);
+    parts.push_back(fmt::format("numasoak_widen.numa_us={}", plan.workload.amplify_us));
+    parts.push_back(fmt::format("numasoak_widen.uffd_us={}", plan.workload.amplify_uffd_us));
+  } else {
+    if (plan.workload.amplify_us > 0) parts.push_back(fmt::format("numasoak.race_widen_us={}", plan.workload.amplify_us));
+    if (plan.workload.amplify_uffd_us > 0) {
+      parts.push_back(fmt::format("numasoak.race_widen_uffd_us={}", plan.workload.amplify_uffd_us));
+    }
   }
   parts.push_back(fmt::format("{}profile={}", nsw::kPrefix, plan.workload.profile));
   // The host decides when a run ends; the guest runs until it is stopped.

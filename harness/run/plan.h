@@ -19,6 +19,7 @@
 #include "config/campaign.h"
 #include "image/image.h"
 #include "kernel/build.h"
+#include "run/widening.h"
 #include "topology/topology.h"
 #include "vm/backend.h"
 
@@ -60,6 +61,7 @@ struct RunPlan {
   Duration report_window = std::chrono::seconds(5);
   Duration stop_grace = std::chrono::seconds(5);
   RequeuePolicy requeue;           // default: every run without evidence is an error
+  Widening widening;               // how the race window is widened (run/widening.h)
 };
 
 /// Where one run goes and what it is called: the caller's part of a plan.

@@ -53,6 +53,7 @@ void Run::start() {
   result_.kernel_release = plan_.kernel_release;
   result_.host = plan_.host;
   result_.accel = vm::to_string(plan_.accel);
+  result_.widened = plan_.widening.describe();
   result_.started_at = utc_now();
 
   std::error_code ec;

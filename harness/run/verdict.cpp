@@ -67,7 +67,10 @@ RunVerdict without_failures(const RunFacts& f) {
   // never got to the workload.
   std::string title = fmt::format("the guest exited unexpectedly ({})", f.exit ? f.exit->reason : "no exit status");
   if (f.exit && !f.exit->last_stderr.empty()) title += ": " + last_line(f.exit->last_stderr);
-  if (f.workload_started) return ended(Verdict::kError, kinds::kLost, std::move(title));
+  // A QEMU killed from outside (OOM killer, a person, a chaos test) says
+  // nothing about the kernel, before the workload started as after: lost,
+  // which a campaign re-queues (bench/chaos found boot-failure here).
+  if (f.workload_started || (f.exit && f.exit->signal != 0)) return ended(Verdict::kError, kinds::kLost, std::move(title));
   title += fmt::format("; last console line: {}", f.last_console_line.empty() ? "(none)" : f.last_console_line);
   return ended(Verdict::kError, kinds::kBootFailure, std::move(title));
 }

@@ -59,6 +59,7 @@ struct ExitInfo {
   ExitCause cause = ExitCause::kCrashed;
   std::string reason;       // "exit status 1", "killed by signal 9", ...
   std::string last_stderr;  // the emulator's last error lines, if any
+  int signal = 0;           // the signal that killed the emulator (0: it exited, or unknown)
   bool clean() const { return cause == ExitCause::kClean; }
 };
 

@@ -194,7 +194,10 @@ class QemuGuestImpl : public std::enable_shared_from_this<QemuGuestImpl> {
     exited_ = true;
     if (child_) {
       const int status = child_->native_exit_code();
-      if (WIFSIGNALED(status)) exit_reason_ = fmt::format("killed by signal {}", WTERMSIG(status));
+      if (WIFSIGNALED(status)) {
+        exit_signal_ = WTERMSIG(status);
+        exit_reason_ = fmt::format("killed by signal {}", exit_signal_);
+      }
       else if (WIFEXITED(status)) exit_reason_ = fmt::format("exit status {}", WEXITSTATUS(status));
       clean_ = WIFEXITED(status) && WEXITSTATUS(status) == 0;
     }
@@ -233,6 +236,7 @@ class QemuGuestImpl : public std::enable_shared_from_this<QemuGuestImpl> {
     ExitInfo info;
     info.cause = clean_ ? ExitCause::kClean : ExitCause::kCrashed;
     info.reason = exit_reason_.empty() ? "exited" : exit_reason_;
+    info.signal = exit_signal_;
     info.last_stderr = stderr_tail_;
     auto on_exit = std::move(handlers_.on_exit);
     handlers_ = {};
@@ -254,6 +258,7 @@ class QemuGuestImpl : public std::enable_shared_from_this<QemuGuestImpl> {
   std::array<char, 1024> err_chunk_{};
   std::string stderr_tail_;
   std::string exit_reason_;
+  int exit_signal_ = 0;
   pid_t pid_ = -1;
   int vcpus_ = 1;
   bool exited_ = false, finished_ = false, clean_ = false, quit_requested_ = false;

@@ -1,6 +1,9 @@
 // make_plan: the one place a RunPlan is made, for run, compare and bench.
 #include "run/plan.h"
 
+#include "image/gzip.h"
+
+#include <cstdlib>
 #include <fstream>
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -75,6 +78,50 @@ TEST_F(PlanTest, AKernelBuiltWithoutTheAmplifierRunsWithItOff) {
   PlanOverrides o;
   o.amplify_us = 200;
   EXPECT_EQ(make_plan(campaign, spec, kernel, image, vm::Accel::kTcg, {"a", "g", dir / "a"}, o).workload.amplify_us, 0);
+}
+
+TEST_F(PlanTest, AKernelWithTheWidenModuleIsWidenedFromOutsideAtItsLocatedPoint) {
+  // A kernel built without the amplifier series but with the widen module
+  // (the numasoak-outside fragment): the module goes into the initrd and the
+  // located point onto the command line. The point comes from the artifact's
+  // window.json memo here (the locator itself: tests/unit/kernel/window_test.cpp).
+  spec.amplifier = false;
+  const char* old_cache = std::getenv("NUMASOAK_CACHE_DIR");
+  const std::string saved = old_cache ? old_cache : "";
+  ::setenv("NUMASOAK_CACHE_DIR", (dir / "cache").c_str(), 1);
+  std::ofstream(kernel.dir / "numasoak_widen.ko") << "module bytes";
+  std::ofstream(kernel.dir / "vmlinux") << "vmlinux bytes";
+  std::ofstream(image.path, std::ios::binary) << image::gzip_deterministic("base image");
+  image.hash = "base";
+  const auto vm = kernel.dir / "vmlinux";
+  const std::string stamp = std::to_string(fs::file_size(vm)) + " " +
+                            std::to_string(fs::last_write_time(vm).time_since_epoch().count());
+  std::ofstream(kernel.dir / "window.json")
+      << R"({"vmlinux":")" << stamp
+      << R"(","shape":"reread","symbol":"change_protection","offsets":[3814],"ptr_reg":"r12","val_reg":"",)"
+      << R"J("source":"include/linux/pgtable.h:1370 (pmd_read_atomic in pmd_none_or_clear_bad_unless_trans_huge)","copies":1})J";
+  const RunPlan p = make_plan(campaign, spec, kernel, image, vm::Accel::kTcg, {"a", "g", dir / "a"});
+  if (old_cache) ::setenv("NUMASOAK_CACHE_DIR", saved.c_str(), 1); else ::unsetenv("NUMASOAK_CACHE_DIR");
+
+  EXPECT_EQ(p.widening.how, Widening::How::kOutside);
+  EXPECT_EQ(p.workload.amplify_us, 200);
+  const std::string cmd = run_cmdline(p);
+  for (const char* want : {"numasoak_widen.symbol=change_protection", "numasoak_widen.offsets=0xee6",
+                           "numasoak_widen.ptr_reg=r12", "numasoak_widen.numa_us=200", "numasoak_widen.uffd_us=50"}) {
+    EXPECT_NE(cmd.find(want), std::string::npos) << want << " in " << cmd;
+  }
+  EXPECT_EQ(cmd.find("numasoak.race_widen"), std::string::npos) << cmd;
+  EXPECT_NE(p.widening.describe().find("outside: kprobe at change_protection+0xee6"), std::string::npos)
+      << p.widening.describe();
+  // The image's bytes, then an archive with the module.
+  ASSERT_NE(p.initrd, image.path);
+  std::ifstream in(p.initrd, std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string base = image::gzip_deterministic("base image");
+  ASSERT_EQ(bytes.substr(0, base.size()), base);
+  const std::string extra = image::gunzip(bytes.substr(base.size()));
+  EXPECT_NE(extra.find("lib/numasoak_widen.ko"), std::string::npos);
+  EXPECT_NE(extra.find("module bytes"), std::string::npos);
 }
 
 TEST_F(PlanTest, OverridesChangeOnlyWhatTheySay) {

@@ -142,6 +142,20 @@ TEST(Verdict, QemuDyingAfterTheWorkloadStartedIsLost) {
   EXPECT_FALSE(v.requeued);
 }
 
+TEST(Verdict, QemuKilledBeforeTheWorkloadStartedIsLostNotABootFailure) {
+  // bench/chaos: SIGKILL of QEMU during boot said nothing about the kernel
+  // but was recorded as a boot failure and never re-queued.
+  RunFacts f = started();
+  f.workload_started = false;
+  f.requeue.lost = true;
+  f.exit = exit_with(vm::ExitCause::kCrashed, "killed by signal 9");
+  f.exit->signal = 9;
+  const RunVerdict v = decide_verdict(f);
+  EXPECT_EQ(v.verdict, Verdict::kInterrupted);
+  ASSERT_TRUE(v.requeued);
+  EXPECT_EQ(v.requeued->kind, kinds::kLost);
+}
+
 TEST(Verdict, AGuestThatEndsBeforeTheWorkloadIsABootFailureWithTheLastConsoleLine) {
   RunFacts f = started();
   f.workload_started = false;
