@@ -238,6 +238,9 @@ ExitCode bisect_verb(const RunArgs& a, const Globals& g) {
     if (a.duration.empty()) c.duration = need.needed;
     c.on_failure = OnFailure::kStop;
     check_host_fits(c.topology);
+    // A kernel name that is not there is a mistake on the command line (128),
+    // not a commit that cannot be tested (125).
+    (void)kernel_from_argument(a.kernel, c.kernels);
     std::cout << "bisect: " << stats::explain(need) << " (bad rate from " << terminal_safe(source) << ")" << std::endl;
   } catch (const Error& e) {
     report(e, "aborting the bisection (exit 128): the command line or a file it names is wrong");

@@ -9,7 +9,9 @@
 #include <sstream>
 
 #include "common/error.h"
+#include "kernel/tool.h"
 #include "symbolize/symbolize.h"
+#include <fmt/format.h>
 
 namespace numasoak::symbolize {
 namespace {
@@ -136,9 +138,19 @@ TEST(Symbolizer, RealVmlinuxDecodesChangeProtectionToMprotectLines) {
   if (v.empty()) GTEST_SKIP() << "no 6.1 vmlinux with DWARF here (build a numasoak-outside kernel or set NUMASOAK_TEST_VMLINUX)";
   boost::asio::io_context io;
   Symbolizer s(io, v);
-  // The size is the vmlinux's own, from nm; 0x113b for change_protection in
-  // this build (a frame with another size is refused below).
-  std::vector<FrameRef> frames = {*parse_frame("change_protection+0x34d/0x113b"), *parse_frame("no_such_function_here+0x1/0x10"),
+  // The size is the vmlinux's own, from nm (the work tree's vmlinux is the
+  // last build of that tree: 0x113b, 0x10ef, ...); a frame with another size
+  // is refused below.
+  std::string size;
+  for (std::istringstream nm(kernel::tool_output({"nm", "-S", "--defined-only", v.string()})); std::getline(nm, size);) {
+    if (auto sym = parse_nm_line(size); sym && sym->name == "change_protection") {
+      size = fmt::format("{:x}", sym->size);
+      break;
+    }
+    size.clear();
+  }
+  ASSERT_FALSE(size.empty()) << "no change_protection in " << v;
+  std::vector<FrameRef> frames = {*parse_frame("change_protection+0x34d/0x" + size), *parse_frame("no_such_function_here+0x1/0x10"),
                                   *parse_frame("change_protection+0x34d/0x99"), *parse_frame("nfs_write+0x1/0x10 [nfs]")};
   const auto d = s.decode(frames);
   ASSERT_EQ(d.size(), 4u);
