@@ -74,11 +74,40 @@ const Instruction::Frame* caller_of_read(const Instruction& i) {
   return nullptr;
 }
 
-bool writes(const Instruction& i, const std::string& reg) {
-  const auto comma = i.operands.rfind(',');
-  const std::string last = comma == std::string::npos ? i.operands : i.operands.substr(comma + 1);
-  return last == "%" + reg || i.mnemonic.starts_with("j") || i.mnemonic.starts_with("call") ||
-         i.mnemonic.starts_with("ret") || i.mnemonic.starts_with("xchg") || i.mnemonic.starts_with("cmpxchg");
+// In change_pmd_range()'s own code, not in the pte-level walk it calls.
+// Inner frames may name a helper the load does not belong to (DWARF puts
+// copies of the backport's read in uffd_wp_protect_file()); continuation()
+// is what tells a copy apart.
+bool inside_change_pmd_range(const Instruction& i) {
+  for (const auto& f : i.inlines) {
+    if (f.function == "change_pmd_range") return true;
+    if (f.function == "change_pte_range") return false;
+  }
+  return false;
+}
+
+// What the code does with a load's value next: the first `n` instructions
+// after insns[at], following unconditional jumps (gcc's copies of one read
+// jump back into the shared path). Two loads with the same continuation
+// are copies of one source-level read.
+std::vector<std::string> continuation(const std::vector<Instruction>& insns, std::size_t at, std::size_t n) {
+  std::vector<std::string> out;
+  std::size_t k = at + 1;
+  for (int hops = 0; k < insns.size() && out.size() < n && hops < 4;) {
+    const auto& i = insns[k];
+    if (i.mnemonic == "jmp") {
+      auto target = parse_hex(i.operands);
+      auto it = target ? std::find_if(insns.begin(), insns.end(), [&](const Instruction& x) { return x.address == *target; })
+                       : insns.end();
+      if (it == insns.end()) break;
+      k = static_cast<std::size_t>(it - insns.begin());
+      ++hops;
+      continue;
+    }
+    out.push_back(i.mnemonic + " " + i.operands);
+    ++k;
+  }
+  return out;
 }
 
 std::string frame_text(const Instruction& i) {
@@ -97,7 +126,8 @@ std::string WindowPoint::where() const {
 }
 
 std::string WindowPoint::describe() const {
-  return fmt::format("outside: kprobe at {} ({}), {}", where(), source,
+  const std::string more = offsets.size() > 1 ? fmt::format(" and {} copies", offsets.size() - 1) : "";
+  return fmt::format("outside: kprobe at {}{} ({}), {}", where(), more, source,
                      shape == Shape::kReread ? "before the re-read" : "after the single read");
 }
 
@@ -107,6 +137,11 @@ std::vector<std::string> WindowPoint::module_params() const {
   std::vector<std::string> p{"symbol=" + symbol, "offsets=" + offs};
   if (!ptr_reg.empty()) p.push_back("ptr_reg=" + ptr_reg);
   if (!val_reg.empty()) p.push_back("val_reg=" + val_reg);
+  if (std::any_of(ptr_regs.begin(), ptr_regs.end(), [](const std::string& r) { return !r.empty(); })) {
+    std::string regs;
+    for (const auto& r : ptr_regs) regs += (regs.empty() ? "" : ",") + (r.empty() ? std::string("-") : r);
+    p.push_back("ptr_regs=" + regs);
+  }
   return p;
 }
 
@@ -197,8 +232,12 @@ WindowPoint find_window(const std::vector<Instruction>& insns, const std::string
     w.shape = WindowPoint::Shape::kReread;
     return w;
   }
-  // single: one read of the pmd whose caller is change_pmd_range() itself.
-  for (std::size_t n = 0; n < insns.size(); ++n) {
+  // single: one read of the pmd whose caller is change_pmd_range() itself
+  // (the anchor, named by DWARF), and every copy gcc made of it: a load into
+  // the same register, in change_pmd_range(), that the code continues from
+  // the same way (the backport's `goto again` paths each re-read the pmd and
+  // jump back; DWARF may attribute those copies to a later source line).
+  for (std::size_t n = 0; n < insns.size() && w.offsets.empty(); ++n) {
     const auto& i = insns[n];
     auto load = plain_load(i);
     const auto* caller = caller_of_read(i);
@@ -206,16 +245,25 @@ WindowPoint find_window(const std::vector<Instruction>& insns, const std::string
     // Not the reload of the pmd pointer from a stack slot: the pmd itself.
     const std::string val = pt_regs_name(load->second);
     if (val.empty() || pt_regs_name(load->first).empty()) continue;
-    ++w.copies;
-    if (!w.offsets.empty()) continue;
     w.shape = WindowPoint::Shape::kSingle;
     w.val_reg = val;
     w.source = frame_text(i);
-    // Points after the read up to the first instruction that changes the
-    // value's register or leaves the straight line.
-    for (std::size_t k = n + 1; k < insns.size() && w.offsets.size() < 4; ++k) {
+    const auto next = continuation(insns, n, 2);
+    for (std::size_t k = 0; k < insns.size(); ++k) {
+      auto copy = plain_load(insns[k]);
+      if (!copy || copy->second != load->second || pt_regs_name(copy->first).empty()) continue;
+      if (k != n && (!inside_change_pmd_range(insns[k]) || next.size() < 2 || continuation(insns, k, 2) != next)) continue;
+      ++w.copies;
+      if (w.offsets.size() >= 16) continue;
       w.offsets.push_back(insns[k].address - start);
-      if (writes(insns[k], load->second)) break;
+      w.ptr_regs.push_back(copy->first == copy->second ? "" : pt_regs_name(copy->first));
+    }
+    // The anchor first: it is the read the source line names.
+    auto anchor = std::find(w.offsets.begin(), w.offsets.end(), i.address - start);
+    if (anchor != w.offsets.end()) {
+      const auto at = anchor - w.offsets.begin();
+      std::rotate(w.offsets.begin(), anchor, anchor + 1);
+      std::rotate(w.ptr_regs.begin(), w.ptr_regs.begin() + at, w.ptr_regs.begin() + at + 1);
     }
   }
   if (!w.offsets.empty()) return w;

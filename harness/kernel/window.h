@@ -16,6 +16,11 @@
 //     (pmd_read_atomic() / pmdp_get_lockless()) and decides on that value. The
 //     delay goes right after the read: the value is in the load's destination.
 //
+// gcc copies one source-level read into several paths (the backport's
+// `goto again` paths each re-read the pmd and jump back into the shared
+// code; DWARF attributes some copies to later lines). Every copy is a probe
+// point: a copy left out is a path the delay never covers.
+//
 // A binary without DWARF line and inline information, or whose code has
 // neither shape, is refused with one line naming what is missing.
 #pragma once
@@ -33,15 +38,17 @@ struct WindowPoint {
   enum class Shape { kReread, kSingle };
   Shape shape = Shape::kReread;
   std::string symbol;                  // the function the offsets are in: "change_protection"
-  std::vector<std::uint64_t> offsets;  // candidate probe points, best first (the module keeps the first it can optimize)
+  std::vector<std::uint64_t> offsets;  // every copy of the read, the one DWARF names first (the module probes each)
   std::string ptr_reg;                 // pt_regs name ("ax") holding the pmd pointer at the point, or ""
   std::string val_reg;                 // pt_regs name holding the pmd value read, or ""
+  std::vector<std::string> ptr_regs;   // single: per offset, the register still holding the pmd pointer after
+                                       // the load ("" when the load overwrote it): for the landed counter
   std::string source;                  // "include/linux/pgtable.h:1402 (pmd_read_atomic in pmd_none_or_clear_bad_unless_trans_huge)"
-  int copies = 0;                      // inlined copies of the read found (the first is used)
+  int copies = 0;                      // copies of the read found (offsets holds at most 16)
 
   /// "change_protection+0x3e6".
   std::string where() const;
-  /// "outside: kprobe at change_protection+0x3e6 (include/linux/pgtable.h:1402), before the re-read".
+  /// "outside: kprobe at change_protection+0x3e6 and 2 copies (include/linux/pgtable.h:1402), before the re-read".
   std::string describe() const;
   /// The module's parameters: {"symbol=...", "offsets=0x..,0x..", "ptr_reg=ax", ...}.
   std::vector<std::string> module_params() const;

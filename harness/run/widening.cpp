@@ -17,7 +17,9 @@ using nlohmann::json;
 namespace {
 
 // window.json: the located point, keyed by the vmlinux it came from (size and
-// mtime: a rebuilt artifact is a new directory anyway).
+// mtime: a rebuilt artifact is a new directory anyway) and by the locator's
+// version (a memo from an older locator is located again).
+constexpr int kLocatorVersion = 2;  // 2: every copy of the read, per-copy pointer registers
 std::string vmlinux_stamp(const fs::path& vmlinux) {
   std::error_code ec;
   const auto size = fs::file_size(vmlinux, ec);
@@ -33,13 +35,14 @@ kernel::WindowPoint located(const KernelArtifact& k, const std::string& name) {
   if (fs::is_regular_file(memo, ec)) {
     try {
       const json j = json::parse(read_file(memo));
-      if (j.value("vmlinux", "") == stamp) {
+      if (j.value("vmlinux", "") == stamp && j.value("locator", 0) == kLocatorVersion) {
         kernel::WindowPoint w;
         w.shape = j.value("shape", "") == "single" ? kernel::WindowPoint::Shape::kSingle : kernel::WindowPoint::Shape::kReread;
         w.symbol = j.value("symbol", "");
         w.offsets = j.value("offsets", std::vector<std::uint64_t>{});
         w.ptr_reg = j.value("ptr_reg", "");
         w.val_reg = j.value("val_reg", "");
+        w.ptr_regs = j.value("ptr_regs", std::vector<std::string>{});
         w.source = j.value("source", "");
         w.copies = j.value("copies", 0);
         if (!w.symbol.empty() && !w.offsets.empty()) return w;
@@ -49,7 +52,8 @@ kernel::WindowPoint located(const KernelArtifact& k, const std::string& name) {
     }
   }
   kernel::WindowPoint w = kernel::locate_window(vmlinux, name);
-  const json j = {{"vmlinux", stamp},     {"shape", to_string(w.shape)}, {"symbol", w.symbol},
+  const json j = {{"vmlinux", stamp},     {"locator", kLocatorVersion},  {"ptr_regs", w.ptr_regs},
+                  {"shape", to_string(w.shape)}, {"symbol", w.symbol},
                   {"offsets", w.offsets}, {"ptr_reg", w.ptr_reg},        {"val_reg", w.val_reg},
                   {"source", w.source},   {"copies", w.copies}};
   try {

@@ -5,32 +5,34 @@
  * instrument for the numasoak harness.
  *
  * The harness's window locator reads the kernel binary (DWARF lines and
- * inlines) and names the instructions of the window: after the read(s) of
- * *pmd that decide "not a swap pmd, not devmap" and up to the re-read in
- * pmd_none_or_clear_bad_unless_trans_huge() (unfixed 6.1.y), or right after
- * the single read (fixed kernels).  This module puts a kprobe at one of them
- * and busy-waits there, like the debug patch's udelay():
+ * inlines) and names the instructions of the window: the re-read of *pmd in
+ * pmd_none_or_clear_bad_unless_trans_huge() (unfixed 6.1.y), or the single
+ * read that decides everything (fixed kernels).  gcc duplicates that read
+ * into several paths (the 6.1 backport's `goto again` gives nine copies), so
+ * the module puts a kprobe on every copy it is given and busy-waits there,
+ * like the debug patch's udelay():
  *
- *   symbol=change_protection offsets=0x3a6,0x3ad,...   candidate points, in order
- *   ptr_reg=ax     register holding the pmd pointer at the point ("" = none)
- *   val_reg=dx     register holding the pmd value read ("" = none)
+ *   symbol=change_protection offsets=0x3a6,0x5d1,...   every copy of the read
+ *   ptr_reg=ax     register holding the pmd pointer (delay BEFORE the re-read)
+ *   val_reg=r14    register the read loads the pmd into (delay AFTER the read)
+ *   ptr_regs=ax,-,ax,...  after the read: per copy, the register still holding
+ *                  the pmd pointer ("-": the load overwrote it), for landed
  *   numa_us=200    delay in NUMA-balancing walks (change_prot_numa())
  *   uffd_us=0      delay in userfaultfd write-protect walks (mwriteprotect_range())
  *
- * Interrupts must stay on during the delay (BRIEF §6): the migrating CPU
- * waits for the walker's answer to its TLB-flush IPI before it installs the
- * PMD migration entry, so a delay with interrupts off (an int3 kprobe
- * handler) makes the entry land after the window closes.  Jump-optimized
- * kprobes run their handler with interrupts on, so the module keeps the
- * first candidate point that the kernel optimizes, and counts delays taken
- * with interrupts off apart (hits_irqs_off) so a run can say the window was
- * not really widened.  landed counts PMD migration entries installed on the
- * very pmd a CPU was delaying on, during the delay: the proof that the delay
- * lets the race happen.
+ * BRIEF §6 warns that a delay with interrupts off (an int3 kprobe handler)
+ * may not widen this window: the migrating CPU waits for the walker's answer
+ * to its TLB-flush IPI before it installs the PMD migration entry.  A
+ * jump-optimized kprobe runs with interrupts on; the kernel optimizes
+ * pre-handler probes on its own, a few jiffies after registration, where it
+ * can.  The module counts delays taken with interrupts off apart
+ * (hits_irqs_off), and landed counts PMD migration entries installed on the
+ * very pmd a CPU was delaying on, during the delay: together they say
+ * whether the delay let the race happen.
  *
  * Read-only in /sys/module/numasoak_widen/parameters/: hits, hits_irqs_off,
- * landed, optimized, point (the offset in use).  numa_us and uffd_us are
- * writable at run time.
+ * landed, armed (probes registered), optimized (of those, jump-optimized
+ * now), point (the first offset).  numa_us and uffd_us are writable.
  */
 #include <linux/atomic.h>
 #include <linux/delay.h>
@@ -57,6 +59,9 @@ static char *ptr_reg = "";
 module_param(ptr_reg, charp, 0444);
 static char *val_reg = "";
 module_param(val_reg, charp, 0444);
+static char *ptr_regs[WIDEN_MAX_POINTS];
+static int n_ptr_regs;
+module_param_array(ptr_regs, charp, &n_ptr_regs, 0444);
 static unsigned int numa_us;
 module_param(numa_us, uint, 0644);
 static unsigned int uffd_us;
@@ -77,11 +82,18 @@ module_param_cb(hits, &counter_ops, &hits, 0444);
 module_param_cb(hits_irqs_off, &counter_ops, &hits_irqs_off, 0444);
 module_param_cb(landed, &counter_ops, &landed, 0444);
 
-static struct kprobe window;
+static struct kprobe windows[WIDEN_MAX_POINTS];
+static int armed;
+module_param(armed, int, 0444);
 
 static int get_optimized(char *buf, const struct kernel_param *kp)
 {
-	return sysfs_emit(buf, "%d\n", point >= 0 && (window.flags & KPROBE_FLAG_OPTIMIZED) ? 1 : 0);
+	int i, n = 0;
+
+	for (i = 0; i < n_offsets; i++)
+		if (windows[i].addr && (windows[i].flags & KPROBE_FLAG_OPTIMIZED))
+			n++;
+	return sysfs_emit(buf, "%d\n", n);
 }
 static const struct kernel_param_ops optimized_ops = { .get = get_optimized };
 module_param_cb(optimized, &optimized_ops, NULL, 0444);
@@ -174,6 +186,7 @@ static int reg_offset(const char *name)
 }
 
 static int ptr_off = -1, val_off = -1;
+static int point_ptr_off[WIDEN_MAX_POINTS];
 static DEFINE_PER_CPU(pmd_t *, delaying_on);
 
 static unsigned long reg_value(struct pt_regs *regs, int off)
@@ -181,25 +194,28 @@ static unsigned long reg_value(struct pt_regs *regs, int off)
 	return *(unsigned long *)((char *)regs + off);
 }
 
-static int window_pre(struct kprobe *p, struct pt_regs *regs)
+static void window_delay(struct kprobe *p, struct pt_regs *regs)
 {
+	int point_ptr = point_ptr_off[p - windows];
 	enum walk w = walk_of(current);
 	unsigned int us = w == WALK_NUMA ? READ_ONCE(numa_us) : w == WALK_UFFD ? READ_ONCE(uffd_us) : 0;
 	pmd_t *pmdp = NULL;
 	pmd_t v;
 
 	if (!us)
-		return 0;
-	if (ptr_off >= 0)
+		return;
+	if (point_ptr >= 0)
+		pmdp = (pmd_t *)reg_value(regs, point_ptr);
+	else if (ptr_off >= 0)
 		pmdp = (pmd_t *)reg_value(regs, ptr_off);
 	if (val_off >= 0) {
 		v = __pmd(reg_value(regs, val_off));
 	} else if (!pmdp || copy_from_kernel_nofault(&v, pmdp, sizeof(v))) {
-		return 0;
+		return;
 	}
 	/* As the debug patch: only a huge pmd or a PMD migration entry can change under the walker in a way that matters. */
 	if (!pmd_trans_huge(v) && !is_pmd_migration_entry(v))
-		return 0;
+		return;
 	us = min(us, WIDEN_MAX_US);
 	atomic_long_inc(&hits);
 	if (irqs_disabled())
@@ -212,7 +228,19 @@ static int window_pre(struct kprobe *p, struct pt_regs *regs)
 		us -= step;
 	}
 	this_cpu_write(delaying_on, NULL);
+}
+
+/* Before the re-read (the pointer is in ptr_reg). */
+static int window_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	window_delay(p, regs);
 	return 0;
+}
+
+/* After the single read: the probed load has run, the value is in val_reg. */
+static void window_post(struct kprobe *p, struct pt_regs *regs, unsigned long flags)
+{
+	window_delay(p, regs);
 }
 
 /* ---- the proof: migration entries installed on a pmd during its delay ---- */
@@ -254,7 +282,7 @@ static struct kretprobe migration = {
 
 static int __init widen_init(void)
 {
-	int i, wait, err = -EINVAL;
+	int i, err = -EINVAL;
 
 	if (n_offsets <= 0) {
 		pr_err("numasoak_widen: no window point given (offsets=)\n");
@@ -279,40 +307,31 @@ static int __init widen_init(void)
 	if (register_kretprobe(&migration))
 		migration.kp.addr = NULL; /* no proof counter, the delay still works */
 
-	/*
-	 * The first candidate the kernel optimizes into a jump; the optimizer
-	 * runs from a workqueue a few jiffies after registration.
-	 */
+	/* Every copy of the read; a copy the kernel refuses is logged and skipped. */
 	for (i = 0; i < n_offsets; i++) {
-		memset(&window, 0, sizeof(window));
-		window.symbol_name = symbol;
-		window.offset = offsets[i];
-		window.pre_handler = window_pre;
-		err = register_kprobe(&window);
+		point_ptr_off[i] = i < n_ptr_regs && ptr_regs[i] && strcmp(ptr_regs[i], "-") ? reg_offset(ptr_regs[i]) : -1;
+		windows[i].symbol_name = symbol;
+		windows[i].offset = offsets[i];
+		if (val_off >= 0)
+			windows[i].post_handler = window_post;
+		else
+			windows[i].pre_handler = window_pre;
+		err = register_kprobe(&windows[i]);
 		if (err) {
 			pr_info("numasoak_widen: %s+0x%lx: register_kprobe %d\n", symbol, offsets[i], err);
+			windows[i].addr = NULL;
 			continue;
 		}
-		/*
-		 * The optimizer waits for an RCU-tasks grace period, which
-		 * takes seconds on a loaded TCG guest: give it up to 3 s.
-		 */
-		for (wait = 0; wait < 30 && !(window.flags & KPROBE_FLAG_OPTIMIZED); wait++)
-			msleep(100);
-		if (window.flags & KPROBE_FLAG_OPTIMIZED)
-			break;
-		pr_info("numasoak_widen: %s+0x%lx: not optimized\n", symbol, offsets[i]);
-		if (i + 1 < n_offsets)
-			unregister_kprobe(&window);
+		armed++;
 	}
-	if (err) {
+	if (!armed) {
 		pr_err("numasoak_widen: no window point could be probed in %s\n", symbol);
+		err = -EINVAL;
 		goto out_uffd;
 	}
-	point = offsets[i < n_offsets ? i : n_offsets - 1];
-	pr_info("numasoak_widen: outside amplifier (NOT A FIX) at %s+0x%lx, %s, pmd %s %s, numa_us=%u uffd_us=%u%s\n",
-		symbol, point, (window.flags & KPROBE_FLAG_OPTIMIZED) ? "optimized (interrupts on)"
-		: "NOT optimized (int3, interrupts off: the delay cannot widen this window)",
+	point = offsets[0];
+	pr_info("numasoak_widen: outside amplifier (NOT A FIX) at %s+0x%lx and %d more copies, %s, pmd %s %s, numa_us=%u uffd_us=%u%s\n",
+		symbol, point, armed - 1, val_off >= 0 ? "after the read" : "before the re-read",
 		val_off >= 0 ? "value in" : "pointer in", val_off >= 0 ? val_reg : ptr_reg, numa_us, uffd_us,
 		migration.kp.addr ? "" : ", no landed counter");
 	return 0;
@@ -328,7 +347,11 @@ out_numa:
 
 static void __exit widen_exit(void)
 {
-	unregister_kprobe(&window);
+	int i;
+
+	for (i = 0; i < n_offsets; i++)
+		if (windows[i].addr)
+			unregister_kprobe(&windows[i]);
 	if (migration.kp.addr)
 		unregister_kretprobe(&migration);
 	unregister_kretprobe(&uffd_walk);

@@ -74,21 +74,57 @@ TEST(WindowLocator, ASingleReadIsTheFixedShapeProbedAfterTheRead) {
   EXPECT_EQ(w.shape, WindowPoint::Shape::kSingle);
   EXPECT_EQ(w.val_reg, "di");  // the value read into %rdi
   ASSERT_FALSE(w.offsets.empty());
-  EXPECT_EQ(w.offsets.front(), 0xeeau);  // the instruction after the 4-byte load
+  // The load itself: the module's post-handler delays after it has run.
+  EXPECT_EQ(w.offsets.front(), 0xee6u);
+  EXPECT_NE(w.describe().find("after the single read"), std::string::npos) << w.describe();
 }
 
-TEST(WindowLocator, TheBackportsSingleReadIsTheLoadOfThePmdNotOfItsPointer) {
-  // numasoak's 6.1.192 + backport (6.1+backport-bare): `mov (%rsp),%rax`
-  // reloads the pmd pointer (inlined from pmd_read_atomic() too), then
-  // `mov (%rax),%r14` reads the pmd. The delay goes after the latter.
+std::vector<Instruction> backport_function() {
+  // numasoak's 6.1.192 + backport (6.1+backport-bare), all of change_protection().
   const auto dir = test::fixtures() / "window";
   auto insns = parse_objdump(read_file(dir / "numasoak-6.1.192-backport-change_protection.objdump"));
   attach_inlines(insns, read_file(dir / "numasoak-6.1.192-backport-change_protection.addr2line"));
-  const WindowPoint w = find_window(insns, "change_protection", 0xffffffff81129e50, "6.1+backport-bare");
+  return insns;
+}
+
+TEST(WindowLocator, TheBackportsSingleReadIsTheLoadOfThePmdNotOfItsPointer) {
+  // `mov (%rsp),%rax` reloads the pmd pointer (inlined from pmd_read_atomic()
+  // too), then `mov (%rax),%r14` reads the pmd: the load DWARF names is the latter.
+  const WindowPoint w = find_window(backport_function(), "change_protection", 0xffffffff81129e50, "6.1+backport-bare");
   EXPECT_EQ(w.shape, WindowPoint::Shape::kSingle);
   EXPECT_EQ(w.val_reg, "r14");
   ASSERT_FALSE(w.offsets.empty());
-  EXPECT_EQ(w.offsets.front(), 0xd67u);
+  EXPECT_EQ(w.offsets.front(), 0xd64u);
+  EXPECT_NE(w.source.find("pmd_read_atomic in change_pmd_range"), std::string::npos) << w.source;
+}
+
+TEST(WindowLocator, EveryCopyOfTheBackportsReadIsAProbePoint) {
+  // gcc copied `_pmd = pmd_read_atomic(pmd)` into each path that reaches
+  // `again:`; DWARF names only one of them (+0xd64, on the `goto again` path)
+  // and puts the main path's copy (+0x3c7, `mov (%rax),%r14` then the
+  // pmd_none mask) on line 387. A delay at +0xd64 alone was never taken in
+  // a 60 s run: every copy must be probed.
+  const WindowPoint w = find_window(backport_function(), "change_protection", 0xffffffff81129e50, "6.1+backport-bare");
+  const std::vector<std::uint64_t> want = {0xd64, 0x3c7, 0x94d, 0xa4c, 0xa7f, 0xaa6, 0xac4, 0xd89, 0xd9e};
+  for (auto o : want)
+    EXPECT_NE(std::find(w.offsets.begin(), w.offsets.end(), o), w.offsets.end()) << std::hex << "+0x" << o << " missing";
+  EXPECT_EQ(w.copies, static_cast<int>(w.offsets.size()));
+  // Not a copy: other loads into %r14 in the function, e.g. the pmd pointer
+  // reloaded from the stack (`mov (%rsp),%r14`, +0xa34) or the reads of change_pte_range().
+  EXPECT_EQ(std::find(w.offsets.begin(), w.offsets.end(), 0xa34u), w.offsets.end());
+  EXPECT_LE(w.offsets.size(), 10u);
+  // Per copy, where the pmd pointer still is after the load, for the landed
+  // counter: %rax after `mov (%rax),%r14`, nowhere after `mov (%r14),%r14`.
+  ASSERT_EQ(w.ptr_regs.size(), w.offsets.size());
+  EXPECT_EQ(w.ptr_regs.front(), "ax");
+  const auto at = std::find(w.offsets.begin(), w.offsets.end(), 0xa4cu) - w.offsets.begin();
+  EXPECT_EQ(w.ptr_regs[static_cast<std::size_t>(at)], "");
+  const auto params = w.module_params();
+  const auto regs = std::find_if(params.begin(), params.end(), [](const std::string& p) { return p.starts_with("ptr_regs="); });
+  ASSERT_NE(regs, params.end());
+  EXPECT_NE(regs->find("ax,"), std::string::npos) << *regs;
+  EXPECT_NE(regs->find("-"), std::string::npos) << *regs;
+  EXPECT_NE(w.describe().find("and " + std::to_string(w.offsets.size() - 1) + " copies"), std::string::npos) << w.describe();
 }
 
 TEST(WindowLocator, ABinaryWithoutDwarfIsRefusedNamingWhatWouldProvideIt) {
