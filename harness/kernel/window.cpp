@@ -110,10 +110,15 @@ std::vector<std::string> continuation(const std::vector<Instruction>& insns, std
   return out;
 }
 
+// "include/linux/pgtable.h:326 (pmdp_get in pmdp_get_lockless in change_pmd_range)":
+// the innermost line, then the read helpers out to their caller.
 std::string frame_text(const Instruction& i) {
   if (i.inlines.empty()) return "";
   std::string s = i.inlines.front().line + " (" + i.inlines.front().function;
-  if (i.inlines.size() > 1) s += " in " + i.inlines[1].function;
+  for (std::size_t k = 1; k < i.inlines.size(); ++k) {
+    s += " in " + i.inlines[k].function;
+    if (!is_pmd_read_helper(i.inlines[k].function)) break;
+  }
   return s + ")";
 }
 

@@ -19,7 +19,7 @@ namespace {
 // window.json: the located point, keyed by the vmlinux it came from (size and
 // mtime: a rebuilt artifact is a new directory anyway) and by the locator's
 // version (a memo from an older locator is located again).
-constexpr int kLocatorVersion = 2;  // 2: every copy of the read, per-copy pointer registers
+constexpr int kLocatorVersion = 3;  // 2: every copy of the read, per-copy pointer registers; 3: source names the helpers out to their caller
 std::string vmlinux_stamp(const fs::path& vmlinux) {
   std::error_code ec;
   const auto size = fs::file_size(vmlinux, ec);

@@ -97,7 +97,7 @@ TEST_F(PlanTest, AKernelWithTheWidenModuleIsWidenedFromOutsideAtItsLocatedPoint)
   const std::string stamp = std::to_string(fs::file_size(vm)) + " " +
                             std::to_string(fs::last_write_time(vm).time_since_epoch().count());
   std::ofstream(kernel.dir / "window.json")
-      << R"({"locator":2,"vmlinux":")" << stamp
+      << R"({"locator":3,"vmlinux":")" << stamp
       << R"(","shape":"reread","symbol":"change_protection","offsets":[3814],"ptr_reg":"r12","val_reg":"",)"
       << R"J("source":"include/linux/pgtable.h:1370 (pmd_read_atomic in pmd_none_or_clear_bad_unless_trans_huge)","copies":1})J";
   const RunPlan p = make_plan(campaign, spec, kernel, image, vm::Accel::kTcg, {"a", "g", dir / "a"});
