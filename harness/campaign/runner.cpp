@@ -28,6 +28,26 @@ CampaignRunner::CampaignRunner(boost::asio::io_context& io, const Campaign& camp
       accel_(accel),
       budget_timer_(io) {}
 
+RunPlan plan_for_row(const Campaign& campaign, const RunRow& row, const std::map<std::string, KernelArtifact>& kernels,
+                     const image::ImageArtifact& image, vm::Accel accel) {
+  // The store's "kernel" is an arm: the kernel itself, or with a sweep the
+  // kernel at one race-window width. The build is the base kernel's.
+  const std::optional<CampaignArm> arm = campaign.arm(row.kernel);
+  if (!arm || !kernels.count(arm->kernel)) {
+    throw usage_error(fmt::format("run {} is of '{}', which the campaign file no longer names", row.run_id, row.kernel),
+                      "restore it in kernels or [sweep], or use a new output folder");
+  }
+  PlanOverrides overrides;
+  overrides.amplify_us = arm->amplify_us;
+  RunPlan plan = make_plan(campaign, campaign.kernel(arm->kernel), kernels.at(arm->kernel), image, accel,
+                           {row.run_id, fmt::format("numasoak-{}-{}", campaign.name, sanitize_filename(row.run_id)),
+                            campaign.output_dir / "runs" / sanitize_filename(row.run_id)},
+                           overrides);
+  // Results are keyed by arm, as the store planned them.
+  plan.kernel = arm->name;
+  return plan;
+}
+
 int CampaignRunner::max_parallel(const Campaign& c, int host_cores, vm::Accel accel) {
   // A TCG guest keeps one host thread per vCPU busy plus its emulator
   // thread; a KVM guest's vCPUs are the cost.
@@ -99,11 +119,10 @@ void CampaignRunner::schedule() {
 }
 
 void CampaignRunner::start_run(const RunRow& row) {
-  const KernelSpec& spec = campaign_.kernel(row.kernel);
-  const KernelArtifact& k = kernels_.at(row.kernel);
-  RunPlan plan = make_plan(campaign_, spec, k, image_, accel_,
-                           {row.run_id, fmt::format("numasoak-{}-{}", campaign_.name, sanitize_filename(row.run_id)),
-                            campaign_.output_dir / "runs" / sanitize_filename(row.run_id)});
+  // A plan that cannot be made (the window locator refusing the kernel, an
+  // arm the file no longer names) throws out of the loop to the verb, as a
+  // one-line Error with its own exit code.
+  RunPlan plan = plan_for_row(campaign_, row, kernels_, image_, accel_);
   // QEMU died under the run, or the harness could not record it: no
   // evidence about the kernel either way, so the run is queued again
   // (interrupted), neither a failure nor a survival; a QEMU that keeps dying

@@ -1,7 +1,10 @@
 // CampaignRunner: many runs of several kernels on one Asio loop.
 //
 // Runs are taken from the Store's queue, which interleaves kernels (A, B, C,
-// A, B, C ...) so drift of the machine hits every build alike. At most
+// A, B, C ...) so drift of the machine hits every build alike. The store's
+// kernels are the campaign's arms (Campaign::arms): with a [sweep], each
+// kernel at each race-window width is an arm of its own, run on the base
+// kernel's artifact (`kernels` is keyed by kernel, not arm) at the arm's width. At most
 // `parallel` guests run at once, and never more busy vCPUs than the host's
 // cores x oversubscribe (a TCG guest also costs its emulator thread), or
 // than the backend has room for (vm::Backend capacity / can_start /
@@ -39,6 +42,14 @@ struct CampaignOutcome {
   std::string reason;   // for people: "all 8 runs finished", "decided after 6 runs: ..."
   int runs_this_session = 0;
 };
+
+// The plan of one queued run: its arm's base kernel and artifact, at the
+// arm's width (a [sweep]) or the campaign's; the plan's kernel is the arm's
+// name, which the result and the store key it by. Throws a usage Error when
+// the row's arm is not in the campaign (a file changed under a resumed
+// campaign). Pure apart from make_plan's own lookups.
+RunPlan plan_for_row(const Campaign& campaign, const RunRow& row, const std::map<std::string, KernelArtifact>& kernels,
+                     const image::ImageArtifact& image, vm::Accel accel);
 
 /// Schedules a campaign's queued runs on one backend (see above).
 class CampaignRunner {

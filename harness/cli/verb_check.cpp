@@ -22,10 +22,22 @@ void print_human(const Campaign& c) {
   }
   fmt::print("  topology   {} ({} vCPUs, {} RAM)\n", c.topology.describe(), c.topology.total_cpus(),
              format_bytes(c.topology.total_memory()));
-  fmt::print("  workload   profile {}, amplifier {} us (uffd-wp {} us)\n", c.workload.profile, c.workload.amplify_us,
-             c.workload.amplify_uffd_us);
-  fmt::print("  runs       {} per kernel x {} kernels, {} each, {} at once, interleaved\n", c.runs_per_kernel,
-             c.kernel_names.size(), format_duration(c.duration), c.parallel);
+  if (c.is_sweep()) {
+    std::string widths;
+    for (const int w : c.sweep_amplify_us) widths += fmt::format("{}{}", widths.empty() ? "" : ", ", w);
+    fmt::print("  workload   profile {}, amplifier swept over [{}] us (uffd-wp {} us)\n", c.workload.profile, widths,
+               c.workload.amplify_uffd_us);
+    std::string arms;
+    for (const auto& a : c.arms()) arms += (arms.empty() ? "" : ", ") + a.name;
+    fmt::print("  arms       {}\n", arms);
+    fmt::print("  runs       {} per arm x {} arms, {} each, {} at once, interleaved\n", c.runs_per_kernel,
+               c.arms().size(), format_duration(c.duration), c.parallel);
+  } else {
+    fmt::print("  workload   profile {}, amplifier {} us (uffd-wp {} us)\n", c.workload.profile, c.workload.amplify_us,
+               c.workload.amplify_uffd_us);
+    fmt::print("  runs       {} per kernel x {} kernels, {} each, {} at once, interleaved\n", c.runs_per_kernel,
+               c.kernel_names.size(), format_duration(c.duration), c.parallel);
+  }
   fmt::print("  guest time at most {} ({})\n", format_duration(c.planned_guest_time()),
              c.stop == CampaignStop::kDecisive ? "stops early once decided" : "fixed run count");
   if (c.budget) fmt::print("  budget     {}\n", format_duration(*c.budget));

@@ -56,17 +56,22 @@ ExitCode compare_verb(const CompareArgs& a, const Globals& g) {
   }
 
   // Kernels and image first: a build error stops here, before any guest.
+  // One build per kernel; the store records each arm (a kernel, or with a
+  // [sweep] a kernel at one width) as a kernel of its own, in arm order.
   std::map<std::string, KernelArtifact> kernels;
-  for (const auto& name : c.kernel_names) {
-    const KernelSpec& spec = c.kernel(name);
-    KernelArtifact k = prepare_kernel(spec, quiet);
+  for (const auto& name : c.kernel_names) kernels.emplace(name, prepare_kernel(c.kernel(name), quiet));
+  std::vector<std::string> arm_names;
+  for (const auto& arm : c.arms()) {
+    const KernelSpec& spec = c.kernel(arm.kernel);
+    const KernelArtifact& k = kernels.at(arm.kernel);
     KernelRecord rec;
-    rec.name = name;
+    rec.name = arm.name;
     rec.release = k.release;
     rec.source = source_text(spec);
+    if (arm.amplify_us) rec.source += *arm.amplify_us > 0 ? fmt::format(" at {} us", *arm.amplify_us) : " unwidened";
     rec.manifest = k.manifest.is_null() ? nlohmann::json::object() : k.manifest;
     store.record_kernel(rec);
-    kernels.emplace(name, std::move(k));
+    arm_names.push_back(arm.name);
   }
   const image::ImageArtifact img = prepare_image(quiet);
 
@@ -80,7 +85,7 @@ ExitCode compare_verb(const CompareArgs& a, const Globals& g) {
   const std::string& accel_text = accel.text;  // for the log: "tcg", or per libvirt host
   if (c.backend.kind == BackendKind::kLibvirt) spdlog::info("libvirt hosts: {}", backend->describe());
 
-  const int added = store.plan_runs(c.kernel_names, c.runs_per_kernel);
+  const int added = store.plan_runs(arm_names, c.runs_per_kernel);
   int finished = 0, planned = 0;
   for (const auto& k : store.counts()) {
     finished += k.finished;

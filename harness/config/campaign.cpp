@@ -16,7 +16,30 @@ namespace fs = std::filesystem;
 const char* to_string(BackendKind b) { return b == BackendKind::kQemu ? "qemu" : "libvirt"; }
 
 Duration Campaign::planned_guest_time() const {
-  return duration * (runs_per_kernel * static_cast<int>(kernel_names.size()));
+  return duration * (runs_per_kernel * static_cast<int>(arms().size()));
+}
+
+std::string sweep_arm_name(const std::string& kernel, int width_us) {
+  return width_us == 0 ? kernel + "@off" : fmt::format("{}@{}us", kernel, width_us);
+}
+
+std::vector<CampaignArm> Campaign::arms() const {
+  std::vector<CampaignArm> out;
+  for (const auto& k : kernel_names) {
+    if (!is_sweep()) {
+      out.push_back({k, k, std::nullopt});
+      continue;
+    }
+    for (const int w : sweep_amplify_us) out.push_back({sweep_arm_name(k, w), k, w});
+  }
+  return out;
+}
+
+std::optional<CampaignArm> Campaign::arm(const std::string& arm_name) const {
+  for (auto& a : arms()) {
+    if (a.name == arm_name) return a;
+  }
+  return std::nullopt;
 }
 
 // ---- the loader -----------------------------------------------------------
@@ -247,6 +270,46 @@ class Loader : public TomlReader {
     }
   }
 
+  // [sweep] amplify_us = [200, 50, 0]: distinct widths in 0..kMaxAmplifyUs,
+  // kept in the file's order (the order the arms interleave in).
+  void load_sweep(const toml::table& root, std::vector<int>& widths) {
+    const toml::table* t = get_table(root, "", "sweep");
+    if (!t) return;
+    const std::string P = "sweep";
+    check_keys(*t, P, {"amplify_us"});
+    const toml::node* n = t->get("amplify_us");
+    if (!n) {
+      issue(t, P + ".amplify_us", "required key is missing", "e.g. amplify_us = [200, 50, 20, 0] (0 = off)");
+      return;
+    }
+    const toml::array* arr = n->as_array();
+    if (!arr) {
+      type_issue(*n, P + ".amplify_us", "an array of integers (µs)");
+      return;
+    }
+    if (arr->empty()) {
+      issue(n, P + ".amplify_us", "lists no widths", "e.g. amplify_us = [200, 50, 20, 0] (0 = off)");
+      return;
+    }
+    std::set<std::int64_t> seen;
+    for (const auto& el : *arr) {
+      if (!el.is_integer()) {
+        issue(&el, P + ".amplify_us", fmt::format("expected integers (µs) in the array, got {}", type_name(el)));
+        continue;
+      }
+      const std::int64_t v = *el.value<std::int64_t>();
+      if (v < 0 || v > kMaxAmplifyUs) {
+        issue(&el, P + ".amplify_us", fmt::format("{} is out of range 0..{}", v, kMaxAmplifyUs), "0 turns the widening off");
+        continue;
+      }
+      if (!seen.insert(v).second) {
+        issue(&el, P + ".amplify_us", fmt::format("{} is listed twice", v));
+        continue;
+      }
+      widths.push_back(static_cast<int>(v));
+    }
+  }
+
 };
 
 std::map<std::string, KernelSpec> load_library(std::vector<ConfigIssue>& issues) {
@@ -293,7 +356,7 @@ Campaign load_campaign_text(const std::string& text, const std::string& display_
   Loader L(display_name, base_dir);
   L.check_keys(*root, "", {"name", "output", "kernels", "runs_per_kernel", "duration", "parallel", "oversubscribe",
                            "accel", "on_failure", "stop", "budget", "confidence", "topology", "workload", "watchdog",
-                           "backend", "kernel"});
+                           "backend", "kernel", "sweep"});
 
   if (auto v = L.get_string(*root, "", "name")) {
     const bool ok = !v->empty() && v->size() <= 64 && std::all_of(v->begin(), v->end(), [](char ch) {
@@ -357,6 +420,23 @@ Campaign load_campaign_text(const std::string& text, const std::string& display_
     if (auto v = L.get_duration(*w, "watchdog", "silence", std::chrono::seconds(10), std::chrono::hours(24))) c.watchdog.silence = *v;
   }
   L.load_backend(*root, c.backend);
+  L.load_sweep(*root, c.sweep_amplify_us);
+  if (c.is_sweep()) {
+    // The sweep sets each arm's width: a second width in [workload] would
+    // be silently overridden, so it is refused rather than guessed at.
+    const toml::table* w = root->get("workload") ? root->get("workload")->as_table() : nullptr;
+    if (w && w->get("amplify_us")) {
+      L.issue(w->get("amplify_us"), "workload.amplify_us", "a campaign with [sweep] takes its widths from sweep.amplify_us",
+              "drop workload.amplify_us (amplify_uffd_us is kept for every arm)");
+    }
+    // stop = "decisive" compares every kernel with the baseline and stops
+    // when they differ: for the widths of a sweep that says nothing (they
+    // are meant to differ) and would cut the dose-response short.
+    if (c.stop == CampaignStop::kDecisive) {
+      L.issue(root->get("stop"), "stop", "a sweep runs every width a fixed number of times; \"decisive\" compares kernels",
+              "use stop = \"fixed\" with [sweep]");
+    }
+  }
 
   issues = std::move(L.issues);
   if (!issues.empty()) {
@@ -408,6 +488,14 @@ nlohmann::json campaign_to_json(const Campaign& c) {
                    {"cpus", c.topology.total_cpus()},
                    {"memory_mib", c.topology.total_memory().mib()},
                    {"describe", c.topology.describe()}};
+  if (c.is_sweep()) {
+    // The arms the store keys runs by, with the base kernel and width of
+    // each: what `numasoak report` reads to rebuild the dose-response.
+    j["sweep"] = {{"amplify_us", c.sweep_amplify_us}};
+    for (const auto& a : c.arms()) {
+      j["sweep"]["arms"].push_back({{"name", a.name}, {"kernel", a.kernel}, {"amplify_us", a.amplify_us.value_or(0)}});
+    }
+  }
   j["workload"] = {{"profile", c.workload.profile},
                    {"amplify_us", c.workload.amplify_us},
                    {"amplify_uffd_us", c.workload.amplify_uffd_us},

@@ -13,6 +13,8 @@
 //   [workload]   profile, amplify_us, amplify_uffd_us, [workload.knobs]
 //   [watchdog]   boot, silence
 //   [backend]    kind = "qemu" | "libvirt", [[backend.hosts]] uri, capacity, labels
+//   [sweep]      amplify_us = [200, 50, 20, 0]: every kernel at every race-window
+//                width, one arm "<kernel>@<width>us" ("@off" for 0) per pair
 //   [kernel.NAME] source, patches, fragments, amplifier, description
 //
 // configs/default.toml documents every key with a comment.
@@ -73,6 +75,24 @@ struct BackendSpec {
   std::vector<HostSpec> hosts;  // libvirt only
 };
 
+/// One arm of a campaign: what the store and the report call a "kernel".
+/// Without a sweep an arm is a kernel; with one it is a kernel at one
+/// race-window width, and the store keys its runs by the arm's name while
+/// the build is the base kernel's (one build per kernel, not per arm).
+struct CampaignArm {
+  std::string name;                // "6.1-bare@20us", "6.1-bare@off", or the kernel name
+  std::string kernel;              // the campaign kernel it runs ("6.1-bare")
+  std::optional<int> amplify_us;   // the sweep's width for this arm; nullopt = workload.amplify_us
+};
+
+/// The arm name of `kernel` at sweep width `width_us`: "<kernel>@<width>us",
+/// "<kernel>@off" for 0.
+std::string sweep_arm_name(const std::string& kernel, int width_us);
+
+/// Largest race-window width a campaign may ask for, in µs (the amplifier's
+/// own limit: workload.amplify_us has the same range).
+inline constexpr int kMaxAmplifyUs = 10000;
+
 /// A validated campaign file (see above).
 struct Campaign {
   std::filesystem::path file;        // the campaign file ("" when built from flags)
@@ -93,9 +113,19 @@ struct Campaign {
   CampaignStop stop = CampaignStop::kFixed;
   std::optional<Duration> budget;  // wall-clock limit for the whole campaign
   double confidence = 0.95;
+  // [sweep] amplify_us: the race-window widths every kernel runs at, in the
+  // file's order (empty: no sweep, each kernel is one arm at workload.amplify_us).
+  std::vector<int> sweep_amplify_us;
+
+  bool is_sweep() const { return !sweep_amplify_us.empty(); }
+  // The arms in the order the store interleaves them: kernel by kernel, each
+  // at every sweep width in the file's order (or the kernels themselves).
+  std::vector<CampaignArm> arms() const;
+  // The arm called `arm_name` (a store "kernel"); nullopt when there is none.
+  std::optional<CampaignArm> arm(const std::string& arm_name) const;
 
   const KernelSpec& kernel(const std::string& kernel_name) const { return kernels.at(kernel_name); }
-  // Guest time the campaign asks for at most: runs x kernels x duration.
+  // Guest time the campaign asks for at most: runs x arms x duration.
   Duration planned_guest_time() const;
 };
 

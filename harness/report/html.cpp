@@ -464,6 +464,7 @@ std::string render_html(const Report& r) {
   summary_table(h, r);
   comparisons_table(h, r);
   h += render_intensity_section(r, colour);
+  h += render_dose_html(r.dose);
   h += "<section><h2>Survival (Kaplan&ndash;Meier)</h2>\n" + render_km_svg(r.kernels, r.confidence) + "\n</section>\n";
   crashes_section(h, r);
   h += render_matrix_section(r);

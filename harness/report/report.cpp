@@ -154,6 +154,7 @@ Report build_report(const Store& store) {
     r.kernels.push_back(std::move(k));
   }
   r.verdict = compose_verdict(r.kernels, r.confidence);
+  if (r.campaign) r.dose = dose_sections(r.campaign->config, r.kernels, r.confidence);
   if (r.campaign && !r.kernels.empty()) {
     int planned = 0, finished = 0;
     for (const auto& k : r.kernels) {
@@ -193,6 +194,7 @@ std::string render_terminal(const Report& r) {
                     top});
   }
   out += table(rows, 2, 5);
+  if (!r.dose.empty()) out += "\n" + render_dose_terminal(r.dose);
   if (r.show_hosts()) {
     std::vector<std::vector<std::string>> hosts = {
         {"host", "runs", "failed", "survived", "errors", "interrupted", "guest time", "accel"}};
@@ -306,6 +308,7 @@ json render_json(const Report& r) {
                           {"interrupted", h.interrupted},
                           {"guest_s", h.guest_s}});
   }
+  j["dose_response"] = dose_json(r.dose);
   j["matrix"] = matrix_json(r);
   j["verdict"] = r.verdict.text;
   j["any_failure"] = r.any_failure();

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "report/dose.h"
 #include "report/summary.h"
 #include "store/store.h"
 
@@ -28,6 +29,7 @@ struct Report {
   std::vector<RunRow> runs;            // every planned run, queue order
   std::vector<RunResult> results;      // finished runs
   std::vector<HostFigures> hosts;      // per host (libvirt URI or "local"), with interrupted attempts
+  std::vector<DoseSection> dose;       // a [sweep] campaign's dose-response, per base kernel; else empty
 
   // More than one host or a libvirt host: the host table is worth showing.
   bool show_hosts() const;
