@@ -17,6 +17,12 @@ namespace {
 
 std::string width_text(int width_us) { return width_us == 0 ? "off" : fmt::format("{} us", width_us); }
 
+// A decade's tick label: plain where it is short, 1e-6 where it is not.
+std::string decade_label(int exponent) {
+  if (exponent >= -2 && exponent <= 4) return fmt::format("{:g}", std::pow(10.0, exponent));
+  return fmt::format("1e{}", exponent);
+}
+
 json num(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
 
 json rate_json(const stats::RateEstimate& r) {
@@ -27,8 +33,7 @@ json rate_json(const stats::RateEstimate& r) {
 }
 
 std::string assumption_text(double w0) {
-  return fmt::format("natural window assumed {:g} us: the few instructions between change_pmd_range()'s two reads of "
-                     "*pmd, under TCG",
+  return fmt::format("assumed {:g} us (the few instructions between change_pmd_range()'s two reads of *pmd, under TCG)",
                      w0);
 }
 
@@ -79,10 +84,10 @@ std::string describe_fit(const stats::DoseResponse& d) {
   const auto& f = *d.fit;
   const std::string conf = format_number(d.confidence * 100);
   return fmt::format("rate = {}/h x (width/us)^b with b = {} [{}, {}] ({}% profile likelihood; Poisson ML on widths "
-                     "> 0); extrapolated to the natural window: {}/h [{}, {}] ({}%, delta method) at {}",
+                     "> 0); extrapolated to the natural window, {}: {}/h [{}, {}] ({}%, delta method)",
                      format_number(f.a), format_number(f.b), format_number(f.b_lower), format_number(f.b_upper), conf,
-                     format_number(f.natural_rate_per_h), format_number(f.natural_lower_per_h),
-                     format_number(f.natural_upper_per_h), conf, assumption_text(f.natural_width_us));
+                     assumption_text(f.natural_width_us), format_number(f.natural_rate_per_h),
+                     format_number(f.natural_lower_per_h), format_number(f.natural_upper_per_h), conf);
 }
 
 std::string render_dose_terminal(std::span<const DoseSection> sections) {
@@ -180,13 +185,13 @@ std::string render_dose_svg(const DoseSection& section) {
     const double v = std::pow(10.0, e);
     s += fmt::format("<line x1=\"{}\" x2=\"{}\" y1=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"#eef1f4\"/>"
                      "<text x=\"{}\" y=\"{:.1f}\" font-size=\"12\" text-anchor=\"end\" fill=\"#59636e\">{}</text>\n",
-                     L, L + pw, y(v), y(v), L - 6, y(v) + 4, format_number(v));
+                     L, L + pw, y(v), y(v), L - 6, y(v) + 4, decade_label(e));
   }
   for (int e = static_cast<int>(lx0); e <= static_cast<int>(lx1); ++e) {
     const double w = std::pow(10.0, e);
     s += fmt::format("<line x1=\"{:.1f}\" x2=\"{:.1f}\" y1=\"{}\" y2=\"{}\" stroke=\"#eef1f4\"/>"
                      "<text x=\"{:.1f}\" y=\"{:.1f}\" font-size=\"12\" text-anchor=\"middle\" fill=\"#59636e\">{}</text>\n",
-                     x(w), x(w), T, bottom, x(w), bottom + 16, format_number(w));
+                     x(w), x(w), T, bottom, x(w), bottom + 16, decade_label(e));
   }
   s += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" font-size=\"12\" text-anchor=\"middle\" fill=\"#59636e\">race "
                    "window widened by (us, log scale)</text>\n",
@@ -237,8 +242,8 @@ std::string render_dose_svg(const DoseSection& section) {
                      "</circle>\n",
                      cx, y(r.rate), kData, format_number(p.width), html_escape(format_rate_short(r)));
   }
-  // Legend, top left.
-  const double lx = L + 10, ly = T + 16;
+  // Legend, bottom right: a rate that grows with the width leaves it empty.
+  const double lx = L + pw - 290, ly = bottom - (d.fit ? 66 : 32);
   s += fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"4\" fill=\"{}\"/><text x=\"{:.1f}\" y=\"{:.1f}\" "
                    "font-size=\"11\">failures/h with {}% interval</text>\n",
                    lx, ly, kData, lx + 10, ly + 4, format_number(d.confidence * 100));

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
@@ -94,9 +95,11 @@ TEST_F(DoseReport, SweepGetsATableAFitAndAnEscapedSvg) {
   EXPECT_TRUE(contains(term, "Dose-response of")) << term;
   EXPECT_TRUE(contains(term, "200 us")) << term;
   EXPECT_TRUE(contains(term, "off")) << term;
-  EXPECT_TRUE(contains(term, "natural window assumed 0.1 us")) << term;
+  EXPECT_TRUE(contains(term, "natural window, assumed 0.1 us")) << term;
 
   const std::string html = report::render_html(rep);
+  // NUMASOAK_KEEP_DOSE_SVG=FILE keeps the plot for a look in a browser.
+  if (const char* keep = std::getenv("NUMASOAK_KEEP_DOSE_SVG")) write_file_atomic(keep, report::render_dose_svg(d));
   EXPECT_TRUE(contains(html, "<h2>Dose-response</h2>"));
   EXPECT_TRUE(contains(html, "<svg class=dose"));
   EXPECT_TRUE(contains(html, "class=natural"));   // the extrapolated point
