@@ -25,6 +25,23 @@ const char* colour(size_t i) { return kPalette[i % std::size(kPalette)]; }
 
 std::string esc(std::string_view s) { return html_escape(s); }
 
+// Under a kernel's source: how its window was widened and the proof the
+// delay was taken (summary.h), one line per way the runs were widened.
+std::string widened_html(const KernelSummary& k) {
+  std::string h;
+  for (const auto& w : k.widened) {
+    std::string proof;
+    if (w.rfind("none", 0) != 0) {
+      proof = fmt::format("; {} delays taken", format_number(k.widen_hits));
+      if (w.rfind("outside", 0) == 0)
+        proof += fmt::format(" ({} with interrupts off), {} entries landed", format_number(k.widen_irqs_off),
+                             format_number(k.widen_landed));
+    }
+    h += "<div class=muted>window: " + esc(w) + esc(proof) + "</div>";
+  }
+  return h;
+}
+
 constexpr const char* kCss = R"css(
 :root { --fg: #1f2328; --muted: #59636e; --line: #d1d9e0; --bg: #f6f8fa; --card: #ffffff; }
 * { box-sizing: border-box; }
@@ -153,7 +170,8 @@ void summary_table(std::string& h, const Report& r) {
         "<tr><td><span class=swatch style=\"background:{}\"></span><b>{}</b>{}<div class=muted>{}</div></td>"
         "<td><code>{}</code></td><td class=n>{}</td><td class=n>{}</td><td class=n>{}</td><td class=n>{}</td>"
         "<td class=n>{}</td><td class=n>{}</td><td class=n>{}</td><td class=n>{}</td><td>{}</td></tr>\n",
-        colour(i), esc(k.name), i == 0 ? " <span class=muted>(baseline)</span>" : "", esc(k.source),
+        colour(i), esc(k.name), i == 0 ? " <span class=muted>(baseline)</span>" : "",
+        esc(k.source) + widened_html(k),
         esc(k.release.empty() ? "-" : k.release), k.finished, k.failed, k.survived, k.errors, k.interrupted,
         k.exposure_s > 0 ? esc(format_seconds(k.exposure_s)) : "-", esc(format_rate_short(k.rate)), median, top);
   }

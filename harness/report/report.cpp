@@ -194,6 +194,20 @@ std::string render_terminal(const Report& r) {
                     top});
   }
   out += table(rows, 2, 5);
+  // How each kernel's window was widened: a verdict on a kernel whose delay
+  // was never taken says nothing about its fix.
+  for (const auto& k : r.kernels) {
+    for (const auto& w : k.widened) {
+      std::string proof;
+      if (w.rfind("none", 0) != 0) {
+        proof = fmt::format("; {} delays taken", format_number(k.widen_hits));
+        if (w.rfind("outside", 0) == 0)
+          proof += fmt::format(" ({} with interrupts off), {} migration entries landed during one",
+                               format_number(k.widen_irqs_off), format_number(k.widen_landed));
+      }
+      out += wrap(fmt::format("window {}: {}{}", terminal_safe(k.name), terminal_safe(w), proof), 100);
+    }
+  }
   if (!r.dose.empty()) out += "\n" + render_dose_terminal(r.dose);
   if (r.show_hosts()) {
     std::vector<std::vector<std::string>> hosts = {
@@ -258,6 +272,8 @@ json render_json(const Report& r) {
                             {"error_titles", errors},
                             {"telemetry_rates_per_s", k.event_rates},
                             {"race_events", num(k.race_events)},
+                            {"widened", k.widened},
+                            {"widen", {{"hits", k.widen_hits}, {"irqs_off", k.widen_irqs_off}, {"landed", k.widen_landed}}},
                             {"failure_rate_per_million_events", per_event_json(k.rate_per_million_events)},
                             {"summary", describe_kernel(k)}});
   }

@@ -94,6 +94,13 @@ KernelSummary summarize_kernel(const std::string& name, std::span<const RunResul
     }
     const bool failed = r.verdict == Verdict::kFailed;
     const double t = stats::outcome_seconds(r);
+    if (!r.widened.empty() && std::find(k.widened.begin(), k.widened.end(), r.widened) == k.widened.end())
+      k.widened.push_back(r.widened);
+    for (auto [key, sum] : {std::pair<const char*, double*>{"race_widen_hits", &k.widen_hits},
+                            {"widen_irqs_off", &k.widen_irqs_off}, {"widen_landed", &k.widen_landed}}) {
+      const auto it = r.event_totals.find(key);
+      if (it != r.event_totals.end() && std::isfinite(it->second) && it->second > 0) *sum += it->second;
+    }
     k.outcomes.push_back(*stats::outcome_of(r));
     if (failed) {
       ++k.failed;

@@ -57,6 +57,13 @@ struct KernelSummary {
   // a partial sum would make the rate look worse.
   std::optional<double> race_events;
   std::optional<stats::RateEstimate> rate_per_million_events;
+  // How the race window was widened in the evidence runs (RunResult::widened;
+  // one entry unless runs differed), and the widening's own proof summed over
+  // them: delays taken (race_widen_hits, source patch or widen module) and,
+  // for the widen module, those taken with interrupts off and the migration
+  // entries that landed on a pmd during its delay.
+  std::vector<std::string> widened;
+  double widen_hits = 0, widen_irqs_off = 0, widen_landed = 0;
 
   int evidence_runs() const { return failed + survived; }
   const TitleCount* top_title() const { return titles.empty() ? nullptr : &titles.front(); }
