@@ -32,10 +32,10 @@ std::string widened_html(const KernelSummary& k) {
   for (const auto& w : k.widened) {
     std::string proof;
     if (w.rfind("none", 0) != 0) {
-      proof = fmt::format("; {} delays taken", format_number(k.widen_hits));
+      proof = fmt::format("; {:.0f} delays taken", k.widen_hits);
       if (w.rfind("outside", 0) == 0)
-        proof += fmt::format(" ({} with interrupts off), {} entries landed", format_number(k.widen_irqs_off),
-                             format_number(k.widen_landed));
+        proof += fmt::format(" ({:.0f} with interrupts off), {:.0f} entries landed", k.widen_irqs_off,
+                             k.widen_landed);
     }
     h += "<div class=muted>window: " + esc(w) + esc(proof) + "</div>";
   }

@@ -200,10 +200,10 @@ std::string render_terminal(const Report& r) {
     for (const auto& w : k.widened) {
       std::string proof;
       if (w.rfind("none", 0) != 0) {
-        proof = fmt::format("; {} delays taken", format_number(k.widen_hits));
+        proof = fmt::format("; {:.0f} delays taken", k.widen_hits);
         if (w.rfind("outside", 0) == 0)
-          proof += fmt::format(" ({} with interrupts off), {} migration entries landed during one",
-                               format_number(k.widen_irqs_off), format_number(k.widen_landed));
+          proof += fmt::format(" ({:.0f} with interrupts off), {:.0f} migration entries landed during one",
+                               k.widen_irqs_off, k.widen_landed);
       }
       out += wrap(fmt::format("window {}: {}{}", terminal_safe(k.name), terminal_safe(w), proof), 100);
     }
