@@ -136,6 +136,12 @@ std::string render_dose_svg(const DoseSection& section) {
       points.push_back({static_cast<double>(r.observed.width_us), &r.per_hour});
   }
   if (points.empty()) return {};
+  // The unwidened arm, measured: drawn at the assumed natural width beside
+  // the extrapolation, so the fit's prediction and the measurement meet.
+  const stats::RateEstimate* off = nullptr;
+  for (const auto& r : d.rows)
+    if (r.observed.width_us == 0 && r.per_hour.has_exposure() && std::isfinite(r.per_hour.upper)) off = &r.per_hour;
+  const double w0 = d.fit ? d.fit->natural_width_us : stats::kNaturalWindowUs;
   double xmin = std::numeric_limits<double>::infinity(), xmax = 0;
   double ymin = std::numeric_limits<double>::infinity(), ymax = 0;
   auto take_y = [&](double v) {
@@ -151,6 +157,14 @@ std::string render_dose_svg(const DoseSection& section) {
     if (!p.rate->upper_bound_only) {
       take_y(p.rate->rate);
       take_y(p.rate->lower);
+    }
+  }
+  if (off) {
+    xmin = std::min(xmin, w0);
+    take_y(off->upper);
+    if (!off->upper_bound_only) {
+      take_y(off->rate);
+      take_y(off->lower);
     }
   }
   if (d.fit) {
@@ -242,8 +256,19 @@ std::string render_dose_svg(const DoseSection& section) {
                      "</circle>\n",
                      cx, y(r.rate), kData, format_number(p.width), html_escape(format_rate_short(r)));
   }
+  const char* kOff = "#111827";
+  if (off) {
+    const double cx = x(w0) + 10;  // beside the extrapolated diamond
+    const double cy = y(off->upper_bound_only ? off->upper : off->rate);
+    s += fmt::format("<line x1=\"{0:.1f}\" x2=\"{0:.1f}\" y1=\"{1:.1f}\" y2=\"{2:.1f}\" stroke=\"{3}\"{4}/>\n", cx,
+                     off->upper_bound_only ? bottom : y(off->lower), y(off->upper), kOff,
+                     off->upper_bound_only ? " stroke-dasharray=\"2 3\"" : "");
+    s += fmt::format("<rect class=off x=\"{:.1f}\" y=\"{:.1f}\" width=\"9\" height=\"9\" fill=\"{}\"><title>not "
+                     "widened (measured): {}</title></rect>\n",
+                     cx - 4.5, cy - 4.5, off->upper_bound_only ? "#fff" : kOff, html_escape(format_rate_short(*off)));
+  }
   // Legend, bottom right: a rate that grows with the width leaves it empty.
-  const double lx = L + pw - 290, ly = bottom - (d.fit ? 66 : 32);
+  const double lx = L + pw - 290, ly = bottom - (d.fit ? 66 : 32) - (off ? 16 : 0);
   s += fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"4\" fill=\"{}\"/><text x=\"{:.1f}\" y=\"{:.1f}\" "
                    "font-size=\"11\">failures/h with {}% interval</text>\n",
                    lx, ly, kData, lx + 10, ly + 4, format_number(d.confidence * 100));
@@ -259,6 +284,12 @@ std::string render_dose_svg(const DoseSection& section) {
                      "window ({9:g} us, assumed)</text>\n",
                      lx, ly + 45, lx + 5, ly + 50, ly + 55, lx - 5, kFit, lx + 10, ly + 54,
                      d.fit->natural_width_us);
+  }
+  if (off) {
+    const double oy = ly + (d.fit ? 66 : 32);
+    s += fmt::format("<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"9\" height=\"9\" fill=\"{}\"/><text x=\"{:.1f}\" "
+                     "y=\"{:.1f}\" font-size=\"11\">not widened, measured (drawn at {:g} us)</text>\n",
+                     lx - 4.5, oy - 4.5, kOff, lx + 10, oy + 4, w0);
   }
   s += "</svg>";
   return s;
@@ -290,7 +321,8 @@ std::string render_dose_html(std::span<const DoseSection> sections) {
   }
   h += "<p class=muted>Each width is an arm of its own, interleaved round by round with the others. The fit is "
        "Poisson maximum likelihood of rate = a&#183;width^b over the widths above 0 (widths without failures count "
-       "their exposure); the unwidened arm (off) is in the table but cannot be on log axes. The natural window width "
+       "their exposure); the unwidened arm (off), measured, is the black square drawn at the assumed natural width, "
+       "beside the fit's extrapolation there. The natural window width "
        "is an assumption (README, &#8220;Dose-response&#8221;), and the extrapolation reaches far below the widths "
        "measured: read it as an order of magnitude.</p></section>\n";
   return h;

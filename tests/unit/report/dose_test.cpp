@@ -105,6 +105,7 @@ TEST_F(DoseReport, SweepGetsATableAFitAndAnEscapedSvg) {
   EXPECT_TRUE(contains(html, "class=natural"));   // the extrapolated point
   EXPECT_TRUE(contains(html, "class=bound"));     // 2 us: no failure, upper bound
   EXPECT_TRUE(contains(html, "class=fit"));
+  EXPECT_TRUE(contains(html, "class=off"));       // the unwidened arm, measured, at the natural width
   EXPECT_FALSE(contains(html, "6.1<b>")) << "a kernel name reached the page unescaped";
   EXPECT_TRUE(contains(html, "6.1&lt;b&gt;&amp;&quot;x&quot;@200us"));
   std::string lower = html;
