@@ -311,10 +311,13 @@ class Workload {
       return std::strtoll(std::string(trim(*t)).c_str(), nullptr, 10);
     };
     KernelCounters c{};
-    c[0] = read("/sys/module/numasoak/parameters/race_widen_hits");
-    if (c[0] < 0) c[0] = read("/sys/module/numasoak_widen/parameters/hits");
+    // The widen module counts a delay in hits, then in hits_irqs_off: read
+    // the second first, so a delay taken between the reads never makes
+    // hits_irqs_off exceed hits.
     c[1] = read("/sys/module/numasoak_widen/parameters/hits_irqs_off");
     c[2] = read("/sys/module/numasoak_widen/parameters/landed");
+    c[0] = read("/sys/module/numasoak/parameters/race_widen_hits");
+    if (c[0] < 0) c[0] = read("/sys/module/numasoak_widen/parameters/hits");
     return c;
   }
 
