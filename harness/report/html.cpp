@@ -29,16 +29,7 @@ std::string esc(std::string_view s) { return html_escape(s); }
 // delay was taken (summary.h), one line per way the runs were widened.
 std::string widened_html(const KernelSummary& k) {
   std::string h;
-  for (const auto& w : k.widened) {
-    std::string proof;
-    if (w.rfind("none", 0) != 0) {
-      proof = fmt::format("; {:.0f} delays taken", k.widen_hits);
-      if (w.rfind("outside", 0) == 0)
-        proof += fmt::format(" ({:.0f} with interrupts off), {:.0f} entries landed", k.widen_irqs_off,
-                             k.widen_landed);
-    }
-    h += "<div class=muted>window: " + esc(w) + esc(proof) + "</div>";
-  }
+  for (const auto& w : k.widened) h += "<div class=muted>window: " + esc(describe_widening(k, w)) + "</div>";
   return h;
 }
 

@@ -197,16 +197,8 @@ std::string render_terminal(const Report& r) {
   // How each kernel's window was widened: a verdict on a kernel whose delay
   // was never taken says nothing about its fix.
   for (const auto& k : r.kernels) {
-    for (const auto& w : k.widened) {
-      std::string proof;
-      if (w.rfind("none", 0) != 0) {
-        proof = fmt::format("; {:.0f} delays taken", k.widen_hits);
-        if (w.rfind("outside", 0) == 0)
-          proof += fmt::format(" ({:.0f} with interrupts off), {:.0f} migration entries landed during one",
-                               k.widen_irqs_off, k.widen_landed);
-      }
-      out += wrap(fmt::format("window {}: {}{}", terminal_safe(k.name), terminal_safe(w), proof), 100);
-    }
+    for (const auto& w : k.widened)
+      out += wrap(fmt::format("window {}: {}", terminal_safe(k.name), terminal_safe(describe_widening(k, w))), 100);
   }
   if (!r.dose.empty()) out += "\n" + render_dose_terminal(r.dose);
   if (r.show_hosts()) {

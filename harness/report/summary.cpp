@@ -152,6 +152,15 @@ KernelSummary summarize_kernel(const std::string& name, std::span<const RunResul
   return k;
 }
 
+std::string describe_widening(const KernelSummary& k, const std::string& widened) {
+  if (widened.rfind("none", 0) == 0) return widened;
+  std::string s = fmt::format("{}; {:.0f} delays taken", widened, k.widen_hits);
+  if (widened.rfind("outside", 0) == 0)
+    s += fmt::format(" ({:.0f} with interrupts off), {:.0f} migration entries landed during one", k.widen_irqs_off,
+                     k.widen_landed);
+  return s;
+}
+
 std::string describe_kernel(const KernelSummary& k) {
   std::string out = k.release.empty() ? k.name : fmt::format("{} ({})", k.name, k.release);
   const int n = k.evidence_runs();

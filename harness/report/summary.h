@@ -115,6 +115,11 @@ VerdictText compose_verdict(std::span<const KernelSummary> kernels, double confi
 // The clause about one kernel alone ("6.1 (6.1.192): 10/10 runs failed ...").
 std::string describe_kernel(const KernelSummary& k);
 
+// "outside: kprobe at ...; 13588 delays taken (13588 with interrupts off),
+// 1 migration entries landed during one" for one entry of k.widened: how
+// the window was widened and the proof the delay was taken ("none" alone).
+std::string describe_widening(const KernelSummary& k, const std::string& widened);
+
 // How a campaign ended, for the verdict: which rule stopped it and after how
 // many runs. `status` is the store's campaign status ("finished", "decided",
 // "stopped", "running"), `decisive` whether the campaign had stop =
