@@ -26,6 +26,7 @@ struct TitleCount {
   int runs = 0;       // failed runs whose first failure had this title
 };
 
+/// One kernel's row in a report: its names, run counts, stats, failure titles, telemetry.
 struct KernelSummary {
   std::string name;
   std::string release;  // uname -r (untrusted guest text)

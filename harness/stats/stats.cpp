@@ -394,9 +394,9 @@ IntensityParity compare_intensity(std::span<const double> a, std::span<const dou
 // ---------------------------------------------------------------------------
 // 6. Summaries and formatting
 
-KernelSummary summarize_runs(std::span<const RunOutcome> runs, double confidence,
-                             std::optional<double> race_events) {
-  KernelSummary s;
+OutcomeSummary summarize_runs(std::span<const RunOutcome> runs, double confidence,
+                              std::optional<double> race_events) {
+  OutcomeSummary s;
   s.runs = runs.size();
   for (const RunOutcome& r : runs) {
     if (r.failed) ++s.failures;

@@ -364,7 +364,8 @@ double median(std::span<const double> values);
 // ---------------------------------------------------------------------------
 // 6. Summaries for people (formatted by stats/format.h).
 
-struct KernelSummary {
+/// Statistics of one list of run outcomes: counts, exposure, failure rate, KM median.
+struct OutcomeSummary {
   std::size_t runs = 0;
   std::size_t failures = 0;
   Duration exposure{0};                  // total workload time
@@ -376,8 +377,8 @@ struct KernelSummary {
 };
 
 // `race_events`: total race-relevant events over all runs, if telemetry had them.
-KernelSummary summarize_runs(std::span<const RunOutcome> runs, double confidence = 0.95,
-                             std::optional<double> race_events = std::nullopt);
+OutcomeSummary summarize_runs(std::span<const RunOutcome> runs, double confidence = 0.95,
+                              std::optional<double> race_events = std::nullopt);
 
 }  // namespace numasoak::stats
 

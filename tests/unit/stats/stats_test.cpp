@@ -460,7 +460,7 @@ TEST(Summary, PerKernel) {
   // 4 runs of 15 min, 2 failed at 5 and 10 min: 40 min exposure, 3/h.
   const std::vector<RunOutcome> runs = {{minutes(5), true}, {minutes(15), false},
                                         {minutes(10), true}, {minutes(15), false}};
-  const KernelSummary s = summarize_runs(runs, 0.95, 4e6);
+  const OutcomeSummary s = summarize_runs(runs, 0.95, 4e6);
   EXPECT_EQ(s.runs, 4u);
   EXPECT_EQ(s.failures, 2u);
   EXPECT_EQ(s.exposure, minutes(45));
