@@ -48,8 +48,6 @@ namespace {
 
 Duration since(Clock::time_point t0) { return std::chrono::duration_cast<Duration>(Clock::now() - t0); }
 
-std::string now_iso() { return utc_now(); }
-
 bool ccache_available() {
   static const bool yes = [] {
     for (const char* dir : {"/usr/bin", "/usr/local/bin", "/bin"}) {
@@ -348,7 +346,7 @@ KernelArtifact ready_bzimage(const KernelSpec& spec, Clock::time_point t0, const
 KernelArtifact publish_build(TempBuild& tmp, BuildLog& log, json manifest, const fs::path& final,
                              const std::string& name, const std::string& key, Clock::time_point t0,
                              const Reporter& report) {
-  manifest["built_at"] = now_iso();
+  manifest["built_at"] = utc_now();
   manifest["build_seconds"] = seconds(since(t0));
   write_file_atomic(tmp.dir() / "manifest.json", manifest.dump(2) + "\n");
   log.close();
@@ -508,7 +506,7 @@ KernelArtifact compile_kernel(const BuildInputs& resolved, const std::string& ke
   const BuildInputs in = snapshot_inputs(resolved, tmp.dir() / "inputs");
   BuildLog log(tmp.dir() / "build.log");
   auto run = [&log](const ToolRun& r) { return log.run(r); };
-  log.note(fmt::format("numasoak kernel build {} key {} at {}", in.spec.name, key, now_iso()));
+  log.note(fmt::format("numasoak kernel build {} key {} at {}", in.spec.name, key, utc_now()));
 
   // 1. Source.
   std::string tarball_sha;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "common/clock.h"
 #include "common/paths.h"
 #include "report/matrix.h"
 #include "report/text.h"
@@ -125,7 +126,7 @@ Report build_report(const Store& store) {
   std::error_code ec;
   r.dir = fs::absolute(store.dir(), ec);
   if (ec) r.dir = store.dir();
-  r.generated_at = utc_now_iso8601();
+  r.generated_at = utc_now();
   const auto snapshot = store.snapshot();  // one consistent view, though the campaign may be writing
   r.campaign = store.campaign();
   if (r.campaign && r.campaign->config.is_object()) {

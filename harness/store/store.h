@@ -19,8 +19,6 @@
 // kind infrastructure naming the database path.
 #pragma once
 
-#include "common/clock.h"
-
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -206,9 +204,5 @@ class Store {
   explicit Store(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
-
-// Deprecated name of common/clock.h's utc_now(), kept only until
-// report/report.cpp (not in this change) calls utc_now() itself.
-inline std::string utc_now_iso8601() { return utc_now(); }
 
 }  // namespace numasoak
