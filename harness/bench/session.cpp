@@ -210,21 +210,10 @@ class Session {
     default_image_ = prepare_image(true);
     cost("guest image, default", elapsed_s(t0), "s", default_image_.cache_hit ? "cache hit" : "built");
     {
-      const fs::path tmp = make_private_dir("numasoak-bench-cache");
-      const char* old = std::getenv("NUMASOAK_CACHE_DIR");
-      const std::string saved = old ? old : "";
-      ::setenv("NUMASOAK_CACHE_DIR", tmp.c_str(), 1);
+      const ScopedDir empty(make_private_dir("numasoak-bench-cache"));
       t0 = Clock::now();
-      try {
-        (void)image::build_image(image::ImageInputs::defaults());
-      } catch (...) {
-        if (saved.empty()) ::unsetenv("NUMASOAK_CACHE_DIR"); else ::setenv("NUMASOAK_CACHE_DIR", saved.c_str(), 1);
-        throw;
-      }
+      (void)image::build_image(empty.path(), image::ImageInputs::defaults());
       cost("guest image, default, cold build", elapsed_s(t0), "s", "into an empty cache");
-      if (saved.empty()) ::unsetenv("NUMASOAK_CACHE_DIR"); else ::setenv("NUMASOAK_CACHE_DIR", saved.c_str(), 1);
-      std::error_code ec;
-      fs::remove_all(tmp, ec);
     }
     t0 = Clock::now();
     bench_image_ = build_bench_image(spec("6.1"), [&](std::string_view l) { status_.update("bench image: " + std::string(l)); });

@@ -134,6 +134,10 @@ bool is_static_elf(std::string_view b) {
 }
 
 ImageArtifact build_image(const ImageInputs& inputs, const ImageProgress& progress) {
+  return build_image(cache_dir(), inputs, progress);
+}
+
+ImageArtifact build_image(const fs::path& cache, const ImageInputs& inputs, const ImageProgress& progress) {
   constexpr std::string_view kBusyboxHint = "apt-get install busybox-static";
   constexpr std::string_view kWorkloadHint = "build it: cmake --build <build-dir> --target numasoak-workload";
   Inputs in;
@@ -164,7 +168,7 @@ ImageArtifact build_image(const ImageInputs& inputs, const ImageProgress& progre
     key.add("extra " + extra.guest_path + " " + std::to_string(extra.mode), bytes);
   art.hash = key.hex();
 
-  const fs::path images = cache_dir() / "images";
+  const fs::path images = cache / "images";
   const fs::path dir = images / art.hash;
   art.path = dir / kArtifactName;
   art.manifest = dir / kManifestName;

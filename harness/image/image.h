@@ -57,6 +57,11 @@ using ImageProgress = std::function<void(std::string_view)>;
 // such as "apt-get install busybox-static") or the cache cannot be written.
 ImageArtifact build_image(const ImageInputs& inputs, const ImageProgress& progress = {});
 
+// The same with the cache folder given: the image goes to
+// <cache>/images/<hash>/ (the bench times a cold build into an empty one).
+// The one-argument form uses cache_dir().
+ImageArtifact build_image(const fs::path& cache, const ImageInputs& inputs, const ImageProgress& progress = {});
+
 // Busybox applets linked in /bin: what /init and a person debugging need.
 inline constexpr std::array<std::string_view, 24> kApplets = {
     "cat",   "dmesg", "echo",  "free",  "grep",   "head", "ls",   "mkdir",

@@ -154,6 +154,18 @@ TEST_F(ImageTest, ByteIdenticalAcrossCacheFoldersAndCachedTheSecondTime) {
     EXPECT_NE(cpio.find(name), std::string::npos) << name;
 }
 
+// A cache folder passed explicitly (the bench's cold build) is used instead
+// of cache_dir(), which is left untouched.
+TEST_F(ImageTest, ExplicitCacheFolderIsUsedInsteadOfCacheDir) {
+  setenv("NUMASOAK_CACHE_DIR", (dir_ / "env-cache").c_str(), 1);
+  const ImageArtifact a = build_image(dir_ / "given", inputs_);
+  EXPECT_FALSE(a.cache_hit);
+  EXPECT_EQ(a.path.parent_path(), dir_ / "given" / "images" / a.hash);
+  EXPECT_FALSE(fs::exists(dir_ / "env-cache"));
+  EXPECT_TRUE(build_image(dir_ / "given", inputs_).cache_hit);
+  EXPECT_FALSE(build_image(inputs_).cache_hit);  // cache_dir() is empty
+}
+
 TEST_F(ImageTest, AnyInputByteChangesTheKey) {
   const ImageArtifact a = build_in("cache");
   write(inputs_.init, "#!/bin/busybox sh\necho hi!\n");
