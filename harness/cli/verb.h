@@ -14,7 +14,7 @@
 
 namespace numasoak::cli {
 
-// Options every verb shares (set before the verb runs).
+/// Options every verb shares (set before the verb runs).
 struct Globals {
   Verbosity verbosity = Verbosity::kNormal;
   bool json = false;  // print results as JSON on stdout
@@ -26,6 +26,7 @@ struct Globals {
 using VerbAction = std::function<ExitCode()>;
 using VerbSetup = std::function<VerbAction(CLI::App& app, const Globals& globals)>;
 
+/// Registers one verb with main()'s CLI: a static in its verb_<name>.cpp, placed in --help by `order`.
 struct VerbRegistration {
   VerbRegistration(int order, VerbSetup setup);
 };

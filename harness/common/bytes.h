@@ -9,6 +9,7 @@
 
 namespace numasoak {
 
+/// A memory size in bytes (binary units: K = 1024), as guest RAM and huge pages count it.
 struct Bytes {
   std::uint64_t value = 0;
 

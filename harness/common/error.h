@@ -10,7 +10,7 @@
 
 namespace numasoak {
 
-// Process exit codes, documented in `numasoak --help` and the README.
+/// Process exit codes, documented in `numasoak --help` and the README.
 enum class ExitCode : int {
   kOk = 0,              // ran, and no kernel failure was found
   kKernelFailure = 1,   // a kernel failure was found
@@ -18,11 +18,13 @@ enum class ExitCode : int {
   kInfrastructure = 3,  // QEMU, libvirt, a build or the disk broke
 };
 
+/// Whose side an Error is on: the user's input or the harness's own tools; it decides the exit code.
 enum class ErrorKind {
   kUsage,           // bad command line, bad config file, bad input path
   kInfrastructure,  // the harness's tools or environment broke
 };
 
+/// Where in a user's file an error is: file, line and column when known.
 struct SourceLocation {
   std::string file;
   int line = 0;    // 1-based; 0 = unknown
@@ -33,6 +35,7 @@ struct SourceLocation {
   std::string to_string() const;
 };
 
+/// The one error type that reaches a user: one line, a hint, where in their file; its kind gives the exit code.
 class Error : public std::runtime_error {
  public:
   Error(ErrorKind kind, std::string message, std::string hint = {}, SourceLocation where = {});

@@ -9,6 +9,7 @@
 
 namespace numasoak {
 
+/// SHA-256 over named inputs (role + bytes): a cache key that changes exactly when an input or its role does.
 class ContentHash {
  public:
   ContentHash();

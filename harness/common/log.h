@@ -6,6 +6,7 @@
 
 namespace numasoak {
 
+/// How much the logger prints on stderr: --quiet (warnings and errors), normal, --verbose.
 enum class Verbosity { kQuiet, kNormal, kVerbose };
 
 // Sets up the default logger: human-readable lines on stderr at the level the

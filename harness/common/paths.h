@@ -20,7 +20,7 @@ fs::path data_dir();
 // $XDG_RUNTIME_DIR or /tmp. The caller removes it (see ScopedDir).
 fs::path make_private_dir(const std::string& prefix);
 
-// Removes a directory tree when it goes out of scope.
+/// Removes a directory tree when it goes out of scope.
 class ScopedDir {
  public:
   explicit ScopedDir(fs::path p) : path_(std::move(p)) {}

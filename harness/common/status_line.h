@@ -11,6 +11,7 @@
 
 namespace numasoak {
 
+/// One line of live progress on stderr: rewritten in place on a terminal, a throttled plain line elsewhere.
 class StatusLine {
  public:
   explicit StatusLine(std::chrono::seconds plain_interval = std::chrono::seconds(15));

@@ -10,6 +10,7 @@
 
 namespace numasoak::utf8 {
 
+/// One decoded UTF-8 code point and its length in bytes (0 when the bytes are not valid UTF-8).
 struct CodePoint {
   char32_t value = 0;
   std::size_t length = 0;  // bytes; 0 = the bytes at that offset are not valid UTF-8

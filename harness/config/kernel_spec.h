@@ -11,6 +11,7 @@
 
 namespace numasoak {
 
+/// What a kernel is built from, or used as is: a Debian source package, a Debian image, a tree, a bzImage.
 enum class KernelSourceKind {
   kDebianSource,  // "debian:linux-source-6.1": the tarball a Debian package installs in /usr/src
   kDebianImage,   // "debian-image:linux-image-amd64": Debian's prebuilt kernel, no build
@@ -18,6 +19,7 @@ enum class KernelSourceKind {
   kBzImage,       // a path to a ready bzImage, no build
 };
 
+/// One named kernel build as kernels.toml or a campaign defines it: its source, patches, fragments, amplifier.
 struct KernelSpec {
   std::string name;          // stable name users type: "6.1", "6.1+backport"
   std::string description;   // one line for `kernel list`

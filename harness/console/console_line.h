@@ -15,6 +15,7 @@
 
 namespace numasoak::console {
 
+/// One console line split into its message and what its printk/syslog prefix says (uptime, caller id).
 struct ConsoleLine {
   std::string_view message;      // the text after the prefix (whole line if none)
   std::optional<double> uptime;  // printk timestamp, seconds since boot

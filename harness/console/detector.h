@@ -41,6 +41,7 @@
 
 namespace numasoak::console {
 
+/// How long and how much of a report the detector collects after its marker, and how many it keeps open.
 struct DetectorOptions {
   Duration report_window = std::chrono::seconds(5);  // keep collecting this long after the marker
   size_t report_max_lines = 200;                     // ... or this many lines, marker included
@@ -48,7 +49,7 @@ struct DetectorOptions {
   size_t max_open_reports = 8;                       // more: the oldest is completed early
 };
 
-// The moment a marker line arrived.
+/// The moment a marker line arrived.
 struct Marker {
   std::string kind;
   std::string title;  // provisional: without the guilty frame
@@ -58,6 +59,7 @@ struct Marker {
   Duration host_time{0};
 };
 
+/// One kernel failure found on the console: kind, normalised title, severity, guilty frame and its report lines.
 struct Failure {
   std::string kind;    // signature kind: "bad-pmd", "panic", "warning", ...
   std::string title;   // normalised: "bad pmd in change_pmd_range"
@@ -75,6 +77,7 @@ struct Failure {
   bool ends_run() const { return severity == Severity::kFatal; }
 };
 
+/// Console lines in, kernel failures out: spots marker lines, collects their reports, joins the markers that follow.
 class Detector {
  public:
   explicit Detector(DetectorOptions options = {});

@@ -24,6 +24,7 @@
 
 namespace numasoak::console {
 
+/// Raw console bytes in, complete, neutralised and bounded lines out.
 class LineAssembler {
  public:
   static constexpr size_t kDefaultMaxLine = 4096;
@@ -54,6 +55,7 @@ class LineAssembler {
   std::uint64_t lines_cut() const { return lines_cut_; }
 
  private:
+  /// Which escape sequence the assembler is inside and dropping (ESC, CSI, an OSC/DCS string, its ESC).
   enum class Esc : std::uint8_t { kNone, kEsc, kCsi, kString, kStringEsc };
 
   void byte(unsigned char c, const LineSink& sink);

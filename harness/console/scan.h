@@ -19,6 +19,7 @@
 
 namespace numasoak::console {
 
+/// LineAssembler + Detector over a saved log or a fuzzer's input, its clock replayed from printk timestamps.
 class LogScanner {
  public:
   explicit LogScanner(DetectorOptions options = {}, size_t max_line = LineAssembler::kDefaultMaxLine);

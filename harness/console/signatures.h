@@ -17,6 +17,7 @@
 
 namespace numasoak::console {
 
+/// How bad a failure is: the kernel went on after a warning or an error, or the run ends (fatal).
 enum class Severity : std::uint8_t {
   kWarning,  // the kernel complained and went on (WARNING, UBSAN)
   kError,    // the kernel detected damage or a stall and went on (bad pmd, lockups)
@@ -24,7 +25,7 @@ enum class Severity : std::uint8_t {
 };
 std::string_view to_string(Severity s);
 
-// Where the guilty function of a report comes from.
+/// Where the guilty function of a report comes from.
 enum class FrameRule : std::uint8_t {
   kMarker,      // the marker line names it (WARNING: ... at FILE:LINE FUNC+0x..)
   kRipOrTrace,  // the faulting IP (RIP: / pc :) first, else the first useful Call Trace frame
@@ -36,7 +37,7 @@ enum class FrameRule : std::uint8_t {
   kAllocTrace,  // the Call Trace, also skipping allocator and debug-object frames (kfree, __slab_free, ...)
 };
 
-// How a marker relates to the markers around it.
+/// How a marker relates to the markers around it.
 enum class Link : std::uint8_t {
   kNone,
   // The line is the message of a WARN()/BUG() that follows ("refcount_t: underflow", "list_add corruption",
@@ -51,7 +52,7 @@ enum class Link : std::uint8_t {
   kBootBanner,
 };
 
-// What a title is built from.
+/// What a title is built from.
 struct TitleParts {
   const std::vector<std::string>& groups;  // regex captures; [0] is the whole match
   std::string_view rest;                   // the message after the match
@@ -59,6 +60,7 @@ struct TitleParts {
 };
 using TitleFn = std::string (*)(const TitleParts&);
 
+/// One row of the signature table: a kind of kernel failure, how its marker line is found, titled and framed.
 struct Signature {
   std::string_view kind;     // "bad-pmd", "panic", ...: stable, used in the store
   Severity severity;
@@ -85,6 +87,7 @@ bool follows_lead(const Signature& s);
 
 const std::vector<Signature>& signatures();
 
+/// A console message that matched a signature row: the row, its regex captures and the text after the match.
 struct SignatureMatch {
   const Signature* signature = nullptr;
   std::vector<std::string> groups;

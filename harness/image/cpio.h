@@ -10,6 +10,7 @@
 
 namespace numasoak::image {
 
+/// Writes a newc cpio archive whose bytes depend only on its entries (sorted, zero times and owners).
 class CpioWriter {
  public:
   // Paths are relative ("bin/busybox"); a leading '/' is dropped. Adding the
@@ -24,6 +25,7 @@ class CpioWriter {
   std::string finish() const;
 
  private:
+  /// One archive member: its mode with the file type bits, its contents or link target, its device numbers.
   struct Entry {
     std::uint32_t mode = 0;  // with the S_IF* type bits
     std::string data;        // file contents or symlink target

@@ -18,14 +18,15 @@ namespace numasoak::image {
 
 namespace fs = std::filesystem;
 
-// One more file in the image, at `guest_path` ("lib64/ld-linux-x86-64.so.2");
-// its parent folders are created. The bench image uses these.
+/// One more file in the image, at `guest_path` ("lib64/ld-linux-x86-64.so.2");
+/// its parent folders are created. The bench image uses these.
 struct ExtraFile {
   std::string guest_path;
   fs::path host;
   std::uint32_t mode = 0755;
 };
 
+/// The files an initramfs is packed from: busybox, numasoak-workload, /init and any extra files.
 struct ImageInputs {
   fs::path busybox;   // static busybox (Debian's busybox-static: /bin/busybox)
   fs::path workload;  // numasoak-workload, static
@@ -39,6 +40,7 @@ struct ImageInputs {
   static ImageInputs defaults();
 };
 
+/// A built or cached initramfs: its file and manifest, its content key, sha256, size and busybox version.
 struct ImageArtifact {
   fs::path path;      // <cache>/images/<hash>/initramfs.cpio.gz
   fs::path manifest;  // <cache>/images/<hash>/manifest.json

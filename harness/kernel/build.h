@@ -26,6 +26,7 @@
 
 namespace numasoak {
 
+/// The step a kernel build is in, as its progress reports say.
 enum class BuildPhase {
   kResolving,    // reading the inputs, computing the key
   kWaiting,      // another process is building the same source
@@ -40,6 +41,7 @@ enum class BuildPhase {
 };
 const char* to_string(BuildPhase p);
 
+/// One progress report of a kernel build: its phase, what it is on, CC lines done of the expected total.
 struct BuildProgress {
   BuildPhase phase = BuildPhase::kResolving;
   std::string detail;
@@ -47,6 +49,7 @@ struct BuildProgress {
   int total = 0;
 };
 
+/// How to build a kernel: make -jN, a progress callback, where fragments and patches are, ccache, force, check only.
 struct BuildOptions {
   int jobs = 0;                          // make -jN; 0 = the machine's cores
   std::function<void(const BuildProgress&)> progress;
@@ -56,6 +59,7 @@ struct BuildOptions {
   bool configure_only = false;           // stop after the .config check; publishes nothing
 };
 
+/// A kernel ready to boot: its bzImage, .config, release and banner, cache key and manifest.
 struct KernelArtifact {
   std::string name;                   // the spec's name
   std::string key;                    // cache key ("" for a ready bzImage)

@@ -27,6 +27,7 @@ namespace numasoak::kernel {
 // Bump when the recipe changes what a given set of inputs produces.
 inline constexpr int kRecipeVersion = 2;
 
+/// One input file of a build (patch, fragment, widen module source): its label, its path and its bytes, read once.
 struct InputFile {
   std::string label;           // "6.1/backport/0001-mm-foo.patch", "numasoak-guest.config"
   std::filesystem::path path;  // absolute
@@ -36,6 +37,7 @@ struct InputFile {
   std::string bytes;
 };
 
+/// Which kernel source a build compiles, as the cache key sees it: identity text, version, tarball, tree or package.
 struct SourceIdentity {
   std::string id;       // the text hashed into the key
   std::string version;  // Debian version ("6.1.192-2"), git HEAD, or ""
@@ -46,6 +48,7 @@ struct SourceIdentity {
   std::string package;            // Debian image: the real package (linux-image-6.1.0-56-amd64)
 };
 
+/// Everything a kernel build is made from, resolved and read: spec, source, patches, amplifier, fragments, compiler.
 struct BuildInputs {
   KernelSpec spec;
   SourceIdentity source;

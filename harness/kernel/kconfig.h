@@ -13,7 +13,7 @@
 
 namespace numasoak::kernel {
 
-// One line of a fragment: "CONFIG_X=value" or "# CONFIG_X is not set" (value "n").
+/// One line of a fragment: "CONFIG_X=value" or "# CONFIG_X is not set" (value "n").
 struct KconfigRequest {
   std::string option;    // "CONFIG_NUMA"
   std::string value;     // "y", "m", "64", "\"text\"", or "n" for "is not set"

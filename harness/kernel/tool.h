@@ -13,6 +13,7 @@
 
 namespace numasoak::kernel {
 
+/// One tool to run: its argv, working folder, extra environment and a callback for each output line.
 struct ToolRun {
   std::vector<std::string> argv;               // argv[0] is looked up in PATH unless it has a '/'
   std::filesystem::path cwd;                   // "" = inherit
@@ -21,6 +22,7 @@ struct ToolRun {
   std::function<void(std::string_view line, bool err)> on_line;
 };
 
+/// How a tool ended: its exit code, and its stdout when it was captured.
 struct ToolResult {
   int exit_code = -1;  // a signal death gives the signal number
   std::string out;     // stdout, when capture was asked for

@@ -35,6 +35,7 @@ namespace numasoak::kernel {
 
 /// The located window: what the widen module is loaded with.
 struct WindowPoint {
+  /// The code shape around the read: reread (unfixed 6.1.y reads the pmd again) or single (backport, 6.12).
   enum class Shape { kReread, kSingle };
   Shape shape = Shape::kReread;
   std::string symbol;                  // the function the offsets are in: "change_protection"
@@ -61,6 +62,7 @@ struct Instruction {
   std::uint64_t address = 0;
   std::string mnemonic;  // "mov"
   std::string operands;  // "(%rax),%rax"
+  /// One function of the inline chain and its source line.
   struct Frame {
     std::string function;
     std::string line;  // "mm/mprotect.c:312", discriminators dropped

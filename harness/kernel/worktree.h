@@ -36,6 +36,7 @@ using Runner = std::function<int(const ToolRun&)>;
 // Reports "patching <file>" and such.
 using Notify = std::function<void(const std::string& what)>;
 
+/// The persistent work area of one kernel source: its tree, object tree, pristine copies, state and lock.
 class WorkTree {
  public:
   explicit WorkTree(std::filesystem::path root);
@@ -44,8 +45,8 @@ class WorkTree {
   std::filesystem::path tree() const { return root_ / "tree"; }
   std::filesystem::path obj() const { return root_ / "obj"; }
 
-  // Holds the source's flock while alive. `on_wait` is called once if
-  // another process holds it.
+  /// Holds the source's flock while alive. `on_wait` is called once if
+  /// another process holds it.
   class Lock {
    public:
     Lock(const std::filesystem::path& file, const std::function<void()>& on_wait);
@@ -83,6 +84,7 @@ class WorkTree {
   void set_note(const std::string& key, const std::string& value);
 
  private:
+  /// What state.json keeps: files differing from pristine, files with no pristine, last CC count, sync id, notes.
   struct State {
     std::set<std::string> touched;
     std::set<std::string> absent;  // files no pristine copy exists of (created by a patch)

@@ -18,6 +18,7 @@
 
 namespace numasoak::report {
 
+/// Everything a report shows, read from one campaign's store: kernels, verdict, failures, runs and results.
 struct Report {
   std::filesystem::path dir;  // the campaign folder; artifact links are relative to it
   std::optional<CampaignRecord> campaign;

@@ -19,7 +19,7 @@
 
 namespace numasoak::report {
 
-// One distinct first-failure title of a kernel's failed runs.
+/// One distinct first-failure title of a kernel's failed runs.
 struct TitleCount {
   std::string kind;
   std::string title;  // untrusted guest text
@@ -73,6 +73,7 @@ struct KernelSummary {
 // Summarises one kernel's finished runs (others in `runs` are ignored).
 KernelSummary summarize_kernel(const std::string& name, std::span<const RunResult> runs, double confidence = 0.95);
 
+/// What the baseline against one other kernel shows: no evidence, cannot tell, removes, reduces, introduces, ...
 enum class Finding {
   kNoEvidence,    // a side has no failed or survived run yet
   kNoFailures,    // neither failed: cannot tell them apart
@@ -85,7 +86,7 @@ enum class Finding {
 };
 const char* to_string(Finding f);
 
-// The baseline (first kernel) against one other kernel.
+/// The baseline (first kernel) against one other kernel.
 struct Comparison {
   std::string baseline;
   std::string other;
@@ -101,6 +102,7 @@ struct Comparison {
   std::string sentence;
 };
 
+/// The verdict of a campaign: each comparison with the baseline, the paragraph, and how the campaign ended.
 struct VerdictText {
   std::vector<Comparison> comparisons;  // one per kernel after the first
   std::string text;                     // the whole verdict paragraph

@@ -10,6 +10,7 @@
 
 namespace numasoak {
 
+/// How one run ended for the kernel: it failed, it survived, an error said nothing, or it was interrupted.
 enum class Verdict {
   kFailed,       // the kernel failed: a crash signature, lost memory, a hang
   kSurvived,     // the workload ran its whole duration with no failure
@@ -33,7 +34,7 @@ inline constexpr const char* kNoRaceEvents = "no-race-events";  // ran, but exer
 inline constexpr const char* kInfrastructure = "infrastructure";  // the harness side broke
 }  // namespace kinds
 
-// One failure seen during a run (a run may see several when it keeps going).
+/// One failure seen during a run (a run may see several when it keeps going).
 struct FailureRecord {
   std::string kind;
   std::string title;         // normalised: the same crash has the same title
@@ -43,6 +44,7 @@ struct FailureRecord {
   std::string report;        // the lines of the report (untrusted guest text)
 };
 
+/// The files a run left in its folder: console and agent logs, report, the exact VM command, result.json.
 struct RunArtifacts {
   std::string dir;           // the run's folder; the paths below are inside it
   std::string console_log;

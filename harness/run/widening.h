@@ -16,6 +16,7 @@ namespace numasoak {
 
 /// How one run widens the change_pmd_range() race window.
 struct Widening {
+  /// Which way: not at all, the amplifier compiled into the kernel, or the widen module from outside.
   enum class How { kNone, kSourcePatch, kOutside };
   How how = How::kNone;
   kernel::WindowPoint point;           // kOutside: where the module waits

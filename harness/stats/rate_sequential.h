@@ -36,6 +36,7 @@
 
 namespace numasoak::stats {
 
+/// The rate test's settings: its error level and the mixture that tunes its power.
 struct RateSequentialRule {
   double alpha = 0.05;           // P(ever a wrong direction), over all looks
   // The mixture: a weak Gamma(1/2, b) (Jeffreys-like shape) whose mean a/b
@@ -46,7 +47,7 @@ struct RateSequentialRule {
   double prior_exposure = 1e-4;
 };
 
-// The time-uniform interval for one kernel's rate at level 1 - alpha_each.
+/// The time-uniform interval for one kernel's rate at level 1 - alpha_each.
 struct RateInterval {
   double lower = 0.0;
   double upper = 0.0;  // +inf without exposure
@@ -54,6 +55,7 @@ struct RateInterval {
 RateInterval rate_confidence_sequence(std::uint64_t failures, double exposure, double alpha_each,
                                       const RateSequentialRule& rule = {});
 
+/// The rate test at one look: decided or not, which build fails more, both intervals.
 struct RateSequentialDecision {
   SequentialOutcome outcome = SequentialOutcome::kKeepGoing;  // kDifferent or kKeepGoing
   Direction direction = Direction::kNone;

@@ -40,18 +40,18 @@ namespace numasoak::stats {
 // ---------------------------------------------------------------------------
 // Runs: what a campaign observed.
 
-// One run of one kernel. `time` is the time to failure when `failed`, else
-// how long the run went without failing (right-censored: it ended at its
-// planned duration, or early for a reason that says nothing about the
-// kernel, e.g. the host ran out of disk).
+/// One run of one kernel. `time` is the time to failure when `failed`, else
+/// how long the run went without failing (right-censored: it ended at its
+/// planned duration, or early for a reason that says nothing about the
+/// kernel, e.g. the host ran out of disk).
 struct RunOutcome {
   Duration time{0};
   bool failed = false;
 };
 
-// Failures seen over some exposure. The unit of `exposure` is the caller's
-// (seconds of workload, millions of race-relevant events); two tallies that
-// are compared must use the same unit.
+/// Failures seen over some exposure. The unit of `exposure` is the caller's
+/// (seconds of workload, millions of race-relevant events); two tallies that
+/// are compared must use the same unit.
 struct Tally {
   std::uint64_t failures = 0;
   double exposure = 0.0;
@@ -74,8 +74,8 @@ Tally tally_seconds(std::span<const RunOutcome> runs);
 // It is "exact" in that its coverage is at least the nominal level for every
 // mu (conservative, because counts are discrete).
 
-// Two-sided interval for a Poisson mean given `events` observed.
-// 95%: k=0 [0, 3.689], k=1 [0.0253, 5.572], k=10 [4.795, 18.390].
+/// Two-sided interval for a Poisson mean given `events` observed.
+/// 95%: k=0 [0, 3.689], k=1 [0.0253, 5.572], k=10 [4.795, 18.390].
 struct CountInterval {
   double lower = 0.0;
   double upper = 0.0;
@@ -86,21 +86,22 @@ CountInterval garwood_interval(std::uint64_t events, double confidence);
 // For k = 0 it is -ln(1 - confidence): 2.9957 at 95% (the "rule of three").
 double poisson_upper_bound(std::uint64_t events, double confidence);
 
+/// The unit of a failure rate: per second, per hour, or per million race-relevant events.
 enum class RateUnit {
   kPerSecond,
   kPerHour,
   kPerMillionEvents,  // per million race-relevant events (from telemetry)
 };
 
-// A failure rate with its confidence interval.
-//
-// With failures >= 1 the interval is Garwood's two-sided interval at
-// `confidence`. With zero failures there is nothing to put a lower bound on,
-// and people ask "how bad could it still be?": the estimate is then a
-// one-sided upper bound at `confidence` (`upper_bound_only`), printed as
-// "< 0.25 failures/hour (95%)". (Mixing the two is the usual reporting
-// practice; note the one-sided bound, 2.996/E at 95%, is tighter than the
-// two-sided interval's upper end 3.689/E.)
+/// A failure rate with its confidence interval.
+///
+/// With failures >= 1 the interval is Garwood's two-sided interval at
+/// `confidence`. With zero failures there is nothing to put a lower bound on,
+/// and people ask "how bad could it still be?": the estimate is then a
+/// one-sided upper bound at `confidence` (`upper_bound_only`), printed as
+/// "< 0.25 failures/hour (95%)". (Mixing the two is the usual reporting
+/// practice; note the one-sided bound, 2.996/E at 95%, is tighter than the
+/// two-sided interval's upper end 3.689/E.)
 struct RateEstimate {
   std::uint64_t failures = 0;
   double exposure = 0.0;  // in the unit's denominator: hours, seconds or millions of events
@@ -140,6 +141,7 @@ RateEstimate failures_per_million_events(std::uint64_t failures, double events,
 //   v = sum d_i / (n_i (n_i - d_i)),  se = sqrt(v) / |ln S|,
 //   [S^exp(+z se), S^exp(-z se)].
 
+/// One step of a Kaplan-Meier curve: a failure time, the runs at risk and failing there, S and its interval.
 struct KmStep {
   Duration time{0};
   std::size_t at_risk = 0;   // n: runs still going just before `time`
@@ -151,6 +153,7 @@ struct KmStep {
   double upper = 1.0;
 };
 
+/// A Kaplan-Meier survival curve with its median time to failure and that median's interval.
 struct KaplanMeier {
   double confidence = 0.95;
   std::size_t runs = 0;
@@ -179,6 +182,7 @@ KaplanMeier kaplan_meier(std::span<const RunOutcome> runs, double confidence = 0
 // ---------------------------------------------------------------------------
 // 3. Comparing two kernels.
 
+/// Which of two kernels fails more, if either does.
 enum class Direction {
   kNone,
   kAFailsMore,  // kernel A has the higher failure rate
@@ -202,6 +206,7 @@ enum class Direction {
 //
 // With no failures at all there is no information: p = 1, interval [0, inf],
 // `informative` false ("cannot tell").
+/// Two kernels' failure rates compared: the ratio, its exact interval and the exact conditional test.
 struct RateComparison {
   Tally a;
   Tally b;
@@ -229,6 +234,7 @@ RateComparison compare_rates(Tally a, Tally b, double confidence = 0.95);
 // also uses *when* runs fail, not only how many. Chi-square with 1 degree of
 // freedom; at each distinct failure time with n runs at risk (n_A of A) and
 // d failures, E_A += d n_A / n and V += d (n_A/n)(1 - n_A/n)(n - d)/(n - 1).
+/// The log-rank test of two survival curves: A's observed and expected failures, chi-square, p-value.
 struct LogRankTest {
   double observed_a = 0.0;  // failures of A
   double expected_a = 0.0;  // failures of A expected if the curves were equal
@@ -297,18 +303,21 @@ LogRankTest log_rank_test(std::span<const RunOutcome> a, std::span<const RunOutc
 // Otherwise "keep going"; the campaign also stops at its budget (then the
 // result is "undecided"; the fixed-sample p-value of compare_rates is not
 // valid after a data-dependent stop, the e-value `statistic` still is).
+/// The paired sequential test's settings: its two error bounds and the failure-rate ratio that matters.
 struct SequentialRule {
   double alpha = 0.05;  // P(deciding "different" when the kernels fail alike), over all looks
   double beta = 0.05;   // P(deciding "no large difference" when the ratio is >= effect)
   double effect = 4.0;  // failure-rate (hazard) ratio that matters; > 1
 };
 
+/// What the paired sequential test says after a look: keep going, different, or no large difference.
 enum class SequentialOutcome {
   kKeepGoing,
   kDifferent,           // direction says which kernel fails more
   kNoLargeDifference,   // futility: no ratio of `effect` or more either way
 };
 
+/// The paired sequential test after one look: its outcome, e-values against their thresholds, the pairs.
 struct SequentialDecision {
   SequentialOutcome outcome = SequentialOutcome::kKeepGoing;
   Direction direction = Direction::kNone;  // set when outcome == kDifferent
@@ -345,11 +354,13 @@ std::size_t sequential_min_pairs(const SequentialRule& rule = {});
 // per-run intensities (race-relevant events per second, from telemetry) of
 // two builds, compare their medians (robust to a run that barely started);
 // flag when one is more than `max_ratio` times the other.
+/// Whether two builds ran the race alike: their median intensities, the ratio and the flag.
 struct IntensityParity {
   bool comparable = false;  // both lists non-empty
   double median_a = 0.0;
   double median_b = 0.0;
   double ratio = 1.0;        // higher median / lower median (>= 1; +inf if the lower is 0)
+  /// Which build's median intensity is the higher one.
   enum class Higher { kNeither, kA, kB } higher = Higher::kNeither;
   double max_ratio = 2.0;
   bool flagged = false;      // ratio > max_ratio: the comparison of failure rates is suspect

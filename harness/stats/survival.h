@@ -19,6 +19,7 @@
 
 namespace numasoak::stats {
 
+/// How long a build must survive to pass, given the bad build's failure rate and the confidence asked for.
 struct SurvivalRequirement {
   double bad_rate_per_hour = 0.0;  // the failure rate a bad build has at least
   double confidence = 0.95;        // P(a bad build fails within `needed`) >= this

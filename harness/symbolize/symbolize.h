@@ -23,7 +23,7 @@ class io_context;  // only a reference here: no Boost.Asio in every includer
 
 namespace numasoak::symbolize {
 
-// One frame as the kernel prints it.
+/// One frame as the kernel prints it.
 struct FrameRef {
   std::string function;      // "change_pmd_range.isra.0"
   std::uint64_t offset = 0;  // 0x34d
@@ -40,7 +40,7 @@ std::optional<FrameRef> parse_frame(std::string_view line);
 // Every frame of a report, in order, without repeats of the same text.
 std::vector<FrameRef> frames_of_report(std::string_view report, std::size_t max_frames = 64);
 
-// One source location: the function whose code it is, and where.
+/// One source location: the function whose code it is, and where.
 struct SourceLine {
   std::string function;  // "change_pmd_range"
   std::string file;      // "mm/mprotect.c" (relative to the source root when known); "??" unknown
@@ -53,6 +53,7 @@ struct SourceLine {
 // that contains them last. " (discriminator N)" is dropped; paths starting
 // with `source_root` are made relative to it. Throws std::invalid_argument on
 // output that does not have that shape (a line pair cut short).
+/// addr2line's answer for one address: its source lines, innermost first.
 struct AddressLines {
   std::uint64_t address = 0;
   std::vector<SourceLine> lines;
@@ -61,6 +62,7 @@ std::vector<AddressLines> parse_addr2line(std::string_view output, const std::st
 
 // One `nm -S` line: "ffffffff8111a2c0 000000000000113b T change_protection".
 // nullopt for lines without a size (absolute symbols) or of another shape.
+/// One symbol as `nm -S` lists it: name, address, size and type letter.
 struct Symbol {
   std::string name;
   std::uint64_t address = 0;
@@ -69,7 +71,7 @@ struct Symbol {
 };
 std::optional<Symbol> parse_nm_line(std::string_view line);
 
-// A frame with what it decoded to.
+/// A frame with what it decoded to.
 struct Decoded {
   FrameRef frame;
   std::uint64_t address = 0;       // symbol + offset in vmlinux; 0 when not found
@@ -77,6 +79,7 @@ struct Decoded {
   std::string note;                // why not decoded ("not in vmlinux", "size differs: ...", "no debug info")
 };
 
+/// Decodes a report's frames to source lines against one build's vmlinux, with nm and addr2line.
 class Symbolizer {
  public:
   // `source_root`: the tree vmlinux was built from, stripped from file names

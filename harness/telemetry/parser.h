@@ -13,6 +13,7 @@
 
 namespace numasoak::telemetry {
 
+/// What the parser saw of the agent channel: lines, parsed, rejected.
 struct ParseStats {
   std::uint64_t lines = 0;          // non-empty lines seen
   std::uint64_t parsed = 0;         // turned into a Message
@@ -21,6 +22,7 @@ struct ParseStats {
   std::uint64_t unknown_types = 0;  // valid but a "type" this host does not know (ignored)
 };
 
+/// Turns agent lines (untrusted JSON, bounded) into Messages.
 class AgentParser {
  public:
   // The guest sends at most proto::kMaxLine; some slack for a newer guest.

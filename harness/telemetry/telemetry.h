@@ -15,6 +15,7 @@
 
 namespace numasoak::telemetry {
 
+/// One counter over a run: total, mean and peak per second, whether it was sent.
 struct CounterStats {
   std::uint64_t total = 0;
   double per_second = 0;       // total over the time the heartbeats cover
@@ -22,6 +23,7 @@ struct CounterStats {
   bool present = false;        // the guest ever sent it
 };
 
+/// Everything the agent said over a run, summed (what a RunResult keeps).
 struct TelemetrySummary {
   static constexpr std::size_t kMaxKept = 64;  // integrity errors, warnings, config errors kept in full
 
@@ -58,6 +60,7 @@ struct TelemetrySummary {
   bool race_exercised() const;
 };
 
+/// Feeds agent lines in, keeps the summary and the rates.
 class Telemetry {
  public:
   // Parses and adds one agent line; returns the message when it parsed.

@@ -13,11 +13,13 @@
 
 namespace numasoak {
 
+/// One guest NUMA node: its CPU count and its memory.
 struct NumaNode {
   int cpus = 1;
   Bytes memory = MiB(1024);
 };
 
+/// The guest's NUMA layout: its nodes and the distances between them.
 struct Topology {
   std::vector<NumaNode> nodes;
   // distances[i][j]: SLIT distance from node i to node j; 10 on the diagonal.

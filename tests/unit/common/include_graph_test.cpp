@@ -12,13 +12,14 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <regex>
 #include <set>
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include "unit/common/harness_tree.h"
 
 namespace numasoak {
 namespace {
@@ -96,21 +97,15 @@ std::vector<std::string> violations(const IncludeGraph& graph, const std::vector
   return out;
 }
 
-std::string read(const fs::path& p) {
-  std::ifstream f(p);
-  std::ostringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
-
-const fs::path kHarness = fs::path(NUMASOAK_FIXTURES).parent_path().parent_path() / "harness";
+using test::kHarness;
+using test::read_text;
 
 IncludeGraph harness_graph() {
   IncludeGraph g;
   for (const auto& e : fs::recursive_directory_iterator(kHarness)) {
     const auto ext = e.path().extension();
     if (!e.is_regular_file() || (ext != ".h" && ext != ".cpp")) continue;
-    g[fs::relative(e.path(), kHarness).generic_string()] = quoted_includes(read(e.path()));
+    g[fs::relative(e.path(), kHarness).generic_string()] = quoted_includes(read_text(e.path()));
   }
   return g;
 }
@@ -147,7 +142,7 @@ TEST(IncludeGraph, CheckerFindsEveryKindOfBrokenRule) {
 }
 
 TEST(IncludeGraph, HarnessKeepsTheRules) {
-  const std::vector<std::string> order = module_order(read(kHarness / "CMakeLists.txt"));
+  const std::vector<std::string> order = module_order(read_text(kHarness / "CMakeLists.txt"));
   ASSERT_GE(order.size(), 10u) << "harness/CMakeLists.txt's module list was not found";
   ASSERT_EQ(order.front(), "common");
   const IncludeGraph graph = harness_graph();

@@ -126,6 +126,9 @@ fs::path dwarf_vmlinux() {
   const char* home = std::getenv("HOME");
   if (!home) return {};
   const fs::path v = fs::path(home) / ".cache/numasoak/src/linux-source-6.1_6.1.192-3-outside/obj/vmlinux";
+  // A work tree whose build has not linked vmlinux yet (or is linking it now).
+  std::error_code ec;
+  if (!fs::is_regular_file(v, ec) || fs::file_size(v, ec) == 0) return {};
   std::ifstream cfg(v.parent_path() / ".config");
   for (std::string l; std::getline(cfg, l);) {
     if (l == "CONFIG_DEBUG_INFO=y") return v;
