@@ -18,14 +18,14 @@ Batch::Batch(boost::asio::io_context& io, vm::Backend& backend, int parallel, Pr
     : io_(io), backend_(backend), parallel_(parallel < 1 ? 1 : parallel), progress_(std::move(progress)) {}
 
 BatchResult Batch::run(std::vector<RunPlan> plans, std::vector<std::string> labels) {
-  plans_ = std::move(plans);
-  labels_ = std::move(labels);
-  labels_.resize(plans_.size());
-  results_.assign(plans_.size(), std::nullopt);
-  latency_.assign(plans_.size(), std::nullopt);
-  guest_s_.assign(plans_.size(), 0.0);
-  slots_.clear();
-  next_ = done_ = 0;
+  labels.resize(plans.size());
+  label_of_.clear();
+  for (std::size_t i = 0; i < plans.size(); ++i) label_of_[plans[i].run_id] = labels[i].empty() ? plans[i].run_id : labels[i];
+  interrupted_ = false;
+  const Topology topology = plans.empty() ? Topology{} : plans.front().topology;
+  PlanList list(std::move(plans));
+  Scheduler scheduler(io_, backend_, list, topology, parallel_);
+  scheduler_ = &scheduler;
 
   BatchResult out;
   const bool rss_reset = reset_peak_rss();
@@ -36,80 +36,50 @@ BatchResult Batch::run(std::vector<RunPlan> plans, std::vector<std::string> labe
     ticker.expires_after(std::chrono::seconds(1));
     ticker.async_wait([&](const boost::system::error_code& ec) {
       if (ec) return;
-      tick();
+      tick(list, scheduler);
       arm();
     });
   };
   arm();
-  start_next();
-  // Until every plan has a result, or an interrupt left plans unstarted
-  // and no guest running.
-  vm::run_loop_until(io_, [&] {
-    return done_ >= plans_.size() || (interrupted_ && next_ < plans_.size() && slots_.empty());
-  });
+  scheduler.start();
+  vm::run_loop_until(io_, [&] { return list.done(); });
   ticker.cancel();
   io_.poll();
+  scheduler_ = nullptr;
   out.wall_s = since(t0, Clock::now());
   out.harness_cpu_s = process_cpu_s() - cpu0;
   out.peak_rss_kib = rss_reset ? peak_rss_kib() : 0;
   out.interrupted = interrupted_;
-  for (std::size_t i = 0; i < plans_.size(); ++i) {
-    if (!results_[i]) continue;
-    out.results.push_back(*results_[i]);
-    out.verdict_latency_s.push_back(latency_[i]);
-    out.guest_s += guest_s_[i];
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const auto& r = list.results()[i];
+    if (!r) continue;
+    const RunTiming& t = *list.timings()[i];
+    out.results.push_back(*r);
+    std::optional<double> latency;
+    if (r->verdict == Verdict::kFailed && t.workload_started && r->time_to_failure_s) {
+      // The marker arrived at workload start + TTF (host clock); the verdict at the run's end.
+      latency = since(*t.workload_started, t.ended) - *r->time_to_failure_s;
+    }
+    out.verdict_latency_s.push_back(latency);
+    out.guest_s += since(t.started, t.ended);
   }
   return out;
 }
 
 void Batch::interrupt(const std::string& why) {
   interrupted_ = true;
-  interrupt_why_ = why;
-  for (auto& s : slots_)
-    if (s->run && !s->run->finished()) s->run->interrupt(why);
+  if (scheduler_) scheduler_->stop(why);
 }
 
-void Batch::start_next() {
-  while (!interrupted_ && next_ < plans_.size() && static_cast<int>(slots_.size()) < parallel_) {
-    auto slot = std::make_unique<Slot>();
-    Slot* s = slot.get();
-    s->index = next_++;
-    s->started = Clock::now();
-    s->run = std::make_unique<Run>(io_, backend_, plans_[s->index], [this, s](const RunResult& r) {
-      const auto now = Clock::now();
-      results_[s->index] = r;
-      guest_s_[s->index] = since(s->started, now);
-      if (r.verdict == Verdict::kFailed && s->have_workload && r.time_to_failure_s) {
-        // The marker arrived at workload start + TTF (host clock); the verdict now.
-        latency_[s->index] = since(s->workload_started, now) - *r.time_to_failure_s;
-      }
-      ++done_;
-      // The Run is still on the stack that called us: let it unwind first.
-      boost::asio::post(io_, [this, s] {
-        for (auto it = slots_.begin(); it != slots_.end(); ++it)
-          if (it->get() == s) {
-            slots_.erase(it);
-            break;
-          }
-        start_next();
-      });
-    });
-    s->run->on_workload_started([s] {
-      s->workload_started = Clock::now();
-      s->have_workload = true;
-    });
-    slots_.push_back(std::move(slot));
-    s->run->start();
-  }
-}
-
-void Batch::tick() {
+void Batch::tick(const PlanList& list, const Scheduler& scheduler) {
   if (!progress_) return;
   BatchProgress p;
-  p.done = done_;
-  p.total = plans_.size();
-  for (const auto& s : slots_)
-    if (s->run && !s->run->finished()) p.running.emplace_back(labels_[s->index], s->run->status());
+  p.done = list.finished_count();
+  p.total = list.size();
+  for (auto& [id, status] : scheduler.running()) {
+    const auto l = label_of_.find(id);
+    p.running.emplace_back(l == label_of_.end() ? id : l->second, status);
+  }
   progress_(p);
 }
 

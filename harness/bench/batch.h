@@ -1,6 +1,6 @@
-// Batch: a list of runs, at most `parallel` at once, on the caller's
-// io_context (one loop for every guest; no threads, no sleeps). The bench's
-// phases are batches; a batch also measures what the harness itself costs
+// Batch: a list of runs through the one Scheduler (run/scheduler.h), at most
+// `parallel` at once, on the caller's io_context. The bench's phases are
+// batches; a batch also measures what the harness itself costs
 // while it runs (CPU seconds of this process, peak RSS) and, per failed run,
 // the time from the failure's marker line reaching the host to the verdict.
 #pragma once
@@ -8,6 +8,7 @@
 #include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -15,6 +16,7 @@
 
 #include "result/run_result.h"
 #include "run/run.h"
+#include "run/scheduler.h"
 #include "vm/backend.h"
 
 namespace numasoak::bench {
@@ -51,29 +53,15 @@ class Batch {
   void interrupt(const std::string& why);
 
  private:
-  /// One run going, and when it and its workload started.
-  struct Slot {
-    std::unique_ptr<Run> run;
-    std::size_t index = 0;
-    std::chrono::steady_clock::time_point started, workload_started;
-    bool have_workload = false;
-  };
-  void start_next();
-  void tick();
+  void tick(const PlanList& list, const Scheduler& scheduler);
 
   boost::asio::io_context& io_;
   vm::Backend& backend_;
   int parallel_;
   Progress progress_;
-  std::vector<RunPlan> plans_;
-  std::vector<std::string> labels_;
-  std::vector<std::unique_ptr<Slot>> slots_;
-  std::vector<std::optional<RunResult>> results_;
-  std::vector<std::optional<double>> latency_;
-  std::vector<double> guest_s_;
-  std::size_t next_ = 0, done_ = 0;
+  std::map<std::string, std::string> label_of_;  // run id -> label
+  Scheduler* scheduler_ = nullptr;                // while run() runs
   bool interrupted_ = false;
-  std::string interrupt_why_;
 };
 
 // Resets this process's peak RSS (VmHWM) through /proc/self/clear_refs; false

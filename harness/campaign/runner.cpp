@@ -62,17 +62,19 @@ void CampaignRunner::start(std::function<void(const CampaignOutcome&)> done) {
   started_ = std::chrono::steady_clock::now();
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   max_parallel_ = max_parallel(campaign_, cores, accel_);
-  if (const auto room = backend_.capacity(campaign_.topology)) {
+  const bool host_limited = max_parallel_ < campaign_.parallel;
+  if (backend_.capacity(campaign_.topology)) {
     // Remote hosts bring their own capacity: the backend knows how many
-    // guests of this size fit across the hosts that are up.
-    max_parallel_ = std::max(1, std::min(campaign_.parallel, *room));
-  }
-  backend_.on_capacity([this] { boost::asio::post(io_, [this] { schedule(); }); });
-  if (max_parallel_ < campaign_.parallel) {
+    // guests of this size fit across the hosts that are up (the Scheduler
+    // takes the smaller of that and the campaign's parallel).
+    max_parallel_ = campaign_.parallel;
+  } else if (host_limited) {
     spdlog::warn("running {} guest{} at once, not {}: {} vCPUs each would oversubscribe {} cores (oversubscribe = {})",
                  max_parallel_, max_parallel_ == 1 ? "" : "s", campaign_.parallel, campaign_.topology.total_cpus(),
                  cores, campaign_.oversubscribe);
   }
+  scheduler_ = std::make_unique<Scheduler>(io_, backend_, *this, campaign_.topology, max_parallel_);
+  max_parallel_ = scheduler_->limit();
   if (auto warning = decisive_limit_warning(campaign_)) spdlog::warn("{}", *warning);
   if (campaign_.budget) {
     budget_timer_.expires_after(*campaign_.budget);
@@ -81,78 +83,56 @@ void CampaignRunner::start(std::function<void(const CampaignOutcome&)> done) {
       end(CampaignEnd::kBudget, fmt::format("the budget of {} is spent", format_duration(*campaign_.budget)));
     });
   }
-  boost::asio::post(io_, [this] { schedule(); });
+  scheduler_->start();
 }
 
-void CampaignRunner::schedule() {
-  if (ending_) {
-    if (running_.empty()) {
-      budget_timer_.cancel();
-      CampaignOutcome o{*ending_, end_reason_, finished_this_session_};
-      if (done_) {
-        auto d = std::move(done_);
-        d(o);
-      }
-    }
-    return;
-  }
+std::optional<RunPlan> CampaignRunner::next() {
+  if (ending_) return std::nullopt;
   std::string why;
   if (campaign_.stop == CampaignStop::kDecisive && decided(&why)) {
     end(CampaignEnd::kDecided, why);
-    return;
+    return std::nullopt;
   }
-  while (static_cast<int>(running_.size()) < max_parallel_) {
-    if (!backend_.can_start(campaign_.topology)) break;
-    auto next = store_.next_queued();
-    if (!next) break;
-    start_run(*next);
-    if (ending_) return;
+  const auto row = store_.next_queued();
+  if (!row) return std::nullopt;
+  // A plan that cannot be made (the window locator refusing the kernel, an
+  // arm the file no longer names) throws out of the loop to the verb, as a
+  // one-line Error with its own exit code.
+  RunPlan plan = plan_for_row(campaign_, *row, kernels_, image_, accel_);
+  // QEMU died under the run, or the harness could not record it: no
+  // evidence about the kernel either way, so the run is queued again
+  // (interrupted), neither a failure nor a survival; a QEMU that keeps dying
+  // ends as an error once the run has been started kMaxAttempts times.
+  plan.requeue.lost = row->attempts + 1 < kMaxAttempts;
+  plan.requeue.infrastructure = true;
+  try {
+    store_.mark_running(row->run_id, utc_now());
+  } catch (const Error& e) {
+    end(CampaignEnd::kInfrastructure, e.what());
+    return std::nullopt;
   }
-  if (running_.empty()) {
-    if (!backend_.can_start(campaign_.topology) && store_.next_queued()) {
+  return plan;
+}
+
+void CampaignRunner::idle(bool blocked) {
+  if (!ending_) {
+    if (blocked && store_.next_queued()) {
       // Every host is down or full: wait for on_capacity, do not end.
       spdlog::warn("no libvirt host can take a run now; waiting for one to come back ({})", backend_.describe());
       return;
     }
     end(CampaignEnd::kCompleted, "every planned run finished");
   }
-}
-
-void CampaignRunner::start_run(const RunRow& row) {
-  // A plan that cannot be made (the window locator refusing the kernel, an
-  // arm the file no longer names) throws out of the loop to the verb, as a
-  // one-line Error with its own exit code.
-  RunPlan plan = plan_for_row(campaign_, row, kernels_, image_, accel_);
-  // QEMU died under the run, or the harness could not record it: no
-  // evidence about the kernel either way, so the run is queued again
-  // (interrupted), neither a failure nor a survival; a QEMU that keeps dying
-  // ends as an error once the run has been started kMaxAttempts times.
-  plan.requeue.lost = row.attempts + 1 < kMaxAttempts;
-  plan.requeue.infrastructure = true;
-  // Where the backend puts this guest, and the accelerator it gets there
-  // (each libvirt host decided KVM or TCG for itself): what the run records.
-  const vm::Placement where = backend_.place(plan.topology, plan.kernel_image, accel_);
-  if (where.host) plan.host = *where.host;
-  plan.accel = where.accel;
-
-  try {
-    store_.mark_running(row.run_id, utc_now());
-  } catch (const Error& e) {
-    end(CampaignEnd::kInfrastructure, e.what());
-    return;
+  budget_timer_.cancel();
+  CampaignOutcome o{*ending_, end_reason_, finished_this_session_};
+  if (done_) {
+    auto d = std::move(done_);
+    d(o);
   }
-  spdlog::debug("starting {}", row.run_id);
-  auto run = std::make_unique<Run>(io_, backend_, plan, [this, id = row.run_id](const RunResult& r) {
-    // Finish outside the Run's own callback: the Run is destroyed here.
-    boost::asio::post(io_, [this, id, r] { on_run_done(id, r); });
-  });
-  Run* raw = run.get();
-  running_[row.run_id] = std::move(run);
-  raw->start();
 }
 
-void CampaignRunner::on_run_done(const std::string& run_id, const RunResult& result) {
-  running_.erase(run_id);
+void CampaignRunner::finished(const RunPlan& plan, const RunResult& result, const RunTiming&) {
+  const std::string& run_id = plan.run_id;
   if (const auto& r = result.requeued) {
     spdlog::warn("{}: {} — {}; re-queued", run_id, r->kind, terminal_safe(r->title));
     if (r->kind == kinds::kInfrastructure) end(CampaignEnd::kInfrastructure, r->title);
@@ -162,8 +142,6 @@ void CampaignRunner::on_run_done(const std::string& run_id, const RunResult& res
   } catch (const Error& e) {
     spdlog::error("{}", e.what());
     end(CampaignEnd::kInfrastructure, e.what());
-    for (auto& [id, r] : running_) r->interrupt("the results store failed");
-    schedule();
     return;
   }
   ++finished_this_session_;
@@ -181,41 +159,56 @@ void CampaignRunner::on_run_done(const std::string& run_id, const RunResult& res
   if (result.verdict == Verdict::kError && result.kind == kinds::kConfig) {
     end(CampaignEnd::kInfrastructure, "the guest refused its configuration: " + result.title);
   }
-  schedule();
+  // Every finished run is a look: the runs still going stop as soon as the
+  // comparison is decided.
+  std::string why;
+  if (!ending_ && campaign_.stop == CampaignStop::kDecisive && decided(&why)) end(CampaignEnd::kDecided, why);
 }
 
 bool CampaignRunner::decided(std::string* why) {
   const auto kernels = store_.kernels();
   if (kernels.size() < 2) return false;
-  // Each kernel's leading finished runs in start order (errors say nothing
-  // about the kernel and are skipped; a run still queued ends the prefix).
-  std::map<std::string, std::vector<stats::RunOutcome>> outcomes;
+  std::vector<ArmEvidence> arms;
+  std::map<std::string, std::size_t> arm_of;
+  for (const auto& k : kernels) {
+    arm_of[k.name] = arms.size();
+    arms.push_back({k.name, {}, {}});
+  }
+  // Each arm's finished runs (errors say nothing about the kernel and are
+  // skipped); the paired test takes the leading ones in start order (a run
+  // still queued or going ends the prefix).
   std::map<std::string, bool> blocked;
+  std::map<std::string, RunStatus> going_now;
+  if (scheduler_)
+    for (auto& [id, st] : scheduler_->running()) going_now[id] = st;
   const auto results = store_.finished_runs();
   std::map<std::string, const RunResult*> by_id;
   for (const auto& r : results) by_id[r.run_id] = &r;
   for (const auto& row : store_.runs()) {
-    if (blocked[row.kernel]) continue;
+    auto arm = arm_of.find(row.kernel);
+    if (arm == arm_of.end()) continue;
+    ArmEvidence& e = arms[arm->second];
     if (row.state != RunState::kFinished) {
       blocked[row.kernel] = true;
+      // The rate test's exposure clock counts the workload time of a run
+      // still going, with no failure (yet): at this look it has survived
+      // that long.
+      if (auto going = going_now.find(row.run_id); going != going_now.end()) {
+        e.tally.exposure += std::chrono::duration<double>(going->second.workload_elapsed).count() / 3600;
+      }
       continue;
     }
     auto it = by_id.find(row.run_id);
     if (it == by_id.end()) continue;
-    if (auto o = stats::outcome_of(*it->second)) outcomes[row.kernel].push_back(*o);
+    const auto o = stats::outcome_of(*it->second);
+    if (!o) continue;
+    if (!blocked[row.kernel]) e.leading.push_back(*o);
+    e.tally.failures += o->failed ? 1 : 0;
+    e.tally.exposure += std::chrono::duration<double>(o->time).count() / 3600;
   }
-  const stats::SequentialRule rule = sequential_rule(campaign_);
-  const std::string& base = kernels.front().name;
-  // Decided when every kernel is decided against the baseline.
-  std::string text;
-  for (size_t i = 1; i < kernels.size(); ++i) {
-    const auto d = stats::sequential_decision(outcomes[base], outcomes[kernels[i].name], rule);
-    if (!d.decided()) return false;
-    text += fmt::format("{}{} vs {}: {} (e-value {:.1f}, {} pairs)", text.empty() ? "" : "; ", base, kernels[i].name,
-                        d.outcome == stats::SequentialOutcome::kDifferent ? "different" : "no large difference",
-                        d.outcome == stats::SequentialOutcome::kDifferent ? d.statistic : d.futility_statistic, d.pairs);
-  }
-  *why = "decided: " + text;
+  auto text = decide_campaign(campaign_, arms);
+  if (!text) return false;
+  *why = *text;
   return true;
 }
 
@@ -223,13 +216,10 @@ void CampaignRunner::end(CampaignEnd how, const std::string& why) {
   if (ending_) return;
   ending_ = how;
   end_reason_ = why;
-  if (how != CampaignEnd::kCompleted && how != CampaignEnd::kDecided) {
-    for (auto& [id, r] : running_) r->interrupt(why);
-  } else if (how == CampaignEnd::kDecided) {
-    // The answer is known: runs still going add nothing to it.
-    for (auto& [id, r] : running_) r->interrupt(why);
-  }
-  boost::asio::post(io_, [this] { schedule(); });
+  // Completed: nothing runs. Decided: the answer is known, runs still going
+  // add nothing to it. Anything else: stop now. The Scheduler calls idle()
+  // once the last guest is gone.
+  if (scheduler_) scheduler_->stop(why);
 }
 
 void CampaignRunner::interrupt(const std::string& why) { end(CampaignEnd::kInterrupted, why); }
@@ -248,9 +238,9 @@ std::string CampaignRunner::status_line() const {
   if (mean_run_s_ > 0) {
     eta = format_duration(Duration(static_cast<std::int64_t>(left * mean_run_s_ * 1000 / std::max(1, max_parallel_))));
   }
-  for (const auto& [id, r] : running_) {
-    const auto s = r->status();
-    text += fmt::format("| {} {} {} ", id, s.phase, format_duration(s.workload_elapsed));
+  if (scheduler_) {
+    for (const auto& [id, s] : scheduler_->running())
+      text += fmt::format("| {} {} {} ", id, s.phase, format_duration(s.workload_elapsed));
   }
   return fmt::format("[{}/{} runs, {} failed, ETA {}] {}", done, total, failures, eta, text);
 }

@@ -1,4 +1,5 @@
-// CampaignRunner: many runs of several kernels on one Asio loop.
+// CampaignRunner: a campaign's runs, from the Store's queue through the one
+// Scheduler (run/scheduler.h) and back into the Store.
 //
 // Runs are taken from the Store's queue, which interleaves kernels (A, B, C,
 // A, B, C ...) so drift of the machine hits every build alike. The store's
@@ -28,6 +29,7 @@
 #include "image/image.h"
 #include "kernel/build.h"
 #include "run/run.h"
+#include "run/scheduler.h"
 #include "store/store.h"
 #include "vm/backend.h"
 
@@ -51,8 +53,8 @@ struct CampaignOutcome {
 RunPlan plan_for_row(const Campaign& campaign, const RunRow& row, const std::map<std::string, KernelArtifact>& kernels,
                      const image::ImageArtifact& image, vm::Accel accel);
 
-/// Schedules a campaign's queued runs on one backend (see above).
-class CampaignRunner {
+/// A campaign's queued runs as the Scheduler's work source (see above).
+class CampaignRunner : public WorkSource {
  public:
   CampaignRunner(boost::asio::io_context& io, const Campaign& campaign, Store& store, vm::Backend& backend,
                  std::map<std::string, KernelArtifact> kernels, image::ImageArtifact image, vm::Accel accel);
@@ -71,10 +73,13 @@ class CampaignRunner {
   // How many guests fit at once on this host (pure; tested).
   static int max_parallel(const Campaign& c, int host_cores, vm::Accel accel);
 
+  // WorkSource: the next queued run's plan (marked running in the store),
+  // its result into the store, and the end of the campaign.
+  std::optional<RunPlan> next() override;
+  void finished(const RunPlan& plan, const RunResult& result, const RunTiming& timing) override;
+  void idle(bool blocked) override;
+
  private:
-  void schedule();
-  void start_run(const RunRow& row);
-  void on_run_done(const std::string& run_id, const RunResult& result);
   bool decided(std::string* why);
   void end(CampaignEnd how, const std::string& why);
 
@@ -86,7 +91,7 @@ class CampaignRunner {
   image::ImageArtifact image_;
   vm::Accel accel_;
   int max_parallel_ = 1;
-  std::map<std::string, std::unique_ptr<Run>> running_;
+  std::unique_ptr<Scheduler> scheduler_;
   std::function<void(const CampaignOutcome&)> done_;
   std::optional<CampaignEnd> ending_;
   std::string end_reason_;

@@ -17,7 +17,7 @@
 #include "common/paths.h"
 #include "common/status_line.h"
 #include "common/terminal_safe.h"
-#include "run/run.h"
+#include "run/scheduler.h"
 #include "spec/knobs.h"
 #include "stats/outcome.h"
 #include "stats/format.h"
@@ -303,19 +303,21 @@ ExitCode run_verb(const RunArgs& a, const Globals& g, Campaign c) {
                                  {run_id, fmt::format("numasoak-run-{}-{}", ::getpid(), sanitize_filename(spec.name)), out / run_id},
                                  tcg);
 
-  std::optional<RunResult> result;
-  Run run(io, *backend, plan, [&](const RunResult& r) { result = r; });
+  // One plan through the one scheduler, as compare and bench run theirs.
+  PlanList list({plan});
+  Scheduler scheduler(io, *backend, list, plan.topology, 1);
 
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& e, int) {
-    if (!e) run.interrupt("stopped by the user");
+    if (!e) scheduler.stop("stopped by the user");
   });
   StatusLine status;
   boost::asio::steady_timer tick(io);
   std::function<void()> on_tick = [&] {
-    if (run.finished()) return;
-    const RunStatus s = run.status();
-    if (!quiet) {
+    if (list.done()) return;
+    const auto going = scheduler.running();
+    if (!quiet && !going.empty()) {
+      const RunStatus& s = going.front().second;
       status.update(fmt::format("{} {}: {} elapsed, {} left, {:.0f} race events/s, {} failure{}", spec.name, s.phase,
                                 format_duration(s.workload_elapsed > Duration(0) ? s.workload_elapsed : s.elapsed),
                                 format_duration(s.remaining), s.race_events_per_s, s.failures, s.failures == 1 ? "" : "s"));
@@ -328,13 +330,14 @@ ExitCode run_verb(const RunArgs& a, const Globals& g, Campaign c) {
   if (!quiet) spdlog::info("run {}: {} on {}, {} accel, {} workload, race window widened: {}", plan.run_id, spec.name,
                            plan.topology.describe(), vm::to_string(plan.accel), format_duration(plan.duration),
                            plan.widening.describe());
-  run.start();
+  scheduler.start();
   on_tick();
-  vm::run_loop_until(io, [&] { return result.has_value(); });
+  vm::run_loop_until(io, [&] { return list.done(); });
   signals.cancel();
   tick.cancel();
   status.done();
   io.poll();
+  const std::optional<RunResult> result = list.results().front();
   if (!result) throw infra_error("the run ended without a result");
 
   // Report frames with source lines, from the vmlinux given or kept with
@@ -376,6 +379,13 @@ ExitCode run_verb(const RunArgs& a, const Globals& g, Campaign c) {
                           "mp_moved", "race_widen_hits"}) {
       if (auto it = result->rates.find(k); it != result->rates.end()) {
         std::cout << fmt::format("  {:<24} {:>10.1f}/s\n", k, it->second);
+      }
+    }
+    // Walks and migrations of the same PMD (guest workload/colocation.h):
+    // the coincidences the race needs, per second per second of window.
+    for (const char* k : {"colocated_pairs", "colocated_pairs_inferred"}) {
+      if (auto it = result->rates.find(k); it != result->rates.end()) {
+        std::cout << fmt::format("  {:<24} {:>10.1f}/s^2\n", k, it->second);
       }
     }
     // The amplifier's proof: delays taken, with interrupts off (not widening),

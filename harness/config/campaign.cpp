@@ -355,7 +355,7 @@ Campaign load_campaign_text(const std::string& text, const std::string& display_
 
   Loader L(display_name, base_dir);
   L.check_keys(*root, "", {"name", "output", "kernels", "runs_per_kernel", "duration", "parallel", "oversubscribe",
-                           "accel", "on_failure", "stop", "budget", "confidence", "topology", "workload", "watchdog",
+                           "accel", "on_failure", "stop", "decide_by", "budget", "confidence", "topology", "workload", "watchdog",
                            "backend", "kernel", "sweep"});
 
   if (auto v = L.get_string(*root, "", "name")) {
@@ -403,6 +403,7 @@ Campaign load_campaign_text(const std::string& text, const std::string& display_
   if (auto v = L.get_enum<Accel>(*root, "accel", {{"auto", Accel::kAuto}, {"kvm", Accel::kKvm}, {"tcg", Accel::kTcg}})) c.accel = *v;
   if (auto v = L.get_enum<OnFailure>(*root, "on_failure", {{"stop", OnFailure::kStop}, {"continue", OnFailure::kContinue}})) c.on_failure = *v;
   if (auto v = L.get_enum<CampaignStop>(*root, "stop", {{"fixed", CampaignStop::kFixed}, {"decisive", CampaignStop::kDecisive}})) c.stop = *v;
+  if (auto v = L.get_enum<DecideBy>(*root, "decide_by", {{"rates", DecideBy::kRates}, {"pairs", DecideBy::kPairs}})) c.decide_by = *v;
   if (auto v = L.get_duration(*root, "", "budget", std::chrono::minutes(1), std::chrono::hours(24 * 365))) c.budget = *v;
   if (auto v = L.get_double(*root, "", "confidence", 0.5, 0.9999)) c.confidence = *v;
 
@@ -484,6 +485,7 @@ nlohmann::json campaign_to_json(const Campaign& c) {
   j["accel"] = to_string(c.accel);
   j["backend"] = to_string(c.backend.kind);
   j["stop"] = c.stop == CampaignStop::kFixed ? "fixed" : "decisive";
+  if (c.stop == CampaignStop::kDecisive) j["decide_by"] = c.decide_by == DecideBy::kRates ? "rates" : "pairs";
   j["topology"] = {{"nodes", c.topology.nodes.size()},
                    {"cpus", c.topology.total_cpus()},
                    {"memory_mib", c.topology.total_memory().mib()},

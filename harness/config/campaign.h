@@ -43,6 +43,10 @@ enum class OnFailure { kStop, kContinue };
 /// When a campaign ends: after the fixed number of runs, or as soon as the
 /// comparison is decided (a sequential rule) or the budget runs out.
 enum class CampaignStop { kFixed, kDecisive };
+/// Which sequential test stop = "decisive" uses (campaign/decisive.h): the
+/// failure-rate confidence sequences over exposure, or the paired test on
+/// which build failed first. Both are valid however often they look.
+enum class DecideBy { kRates, kPairs };
 
 /// The guest workload's settings: profile, amplifier, knobs.
 struct WorkloadSpec {
@@ -111,6 +115,7 @@ struct Campaign {
   double oversubscribe = 1.0;   // busy vCPUs may reach host cores x this
   OnFailure on_failure = OnFailure::kStop;
   CampaignStop stop = CampaignStop::kFixed;
+  DecideBy decide_by = DecideBy::kRates;  // with stop = "decisive"
   std::optional<Duration> budget;  // wall-clock limit for the whole campaign
   double confidence = 0.95;
   // [sweep] amplify_us: the race-window widths every kernel runs at, in the
