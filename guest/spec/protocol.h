@@ -59,7 +59,13 @@ inline constexpr std::array<std::string_view, 12> kVmstatCounters = {
   X(walker_ops)          /* transitions worker: change_protection() walks it issued */             \
   X(transition_ops)      /* transitions worker: PMD transitions it caused */                       \
   X(oracle_checks)       /* protection oracle: writes that must trap (uffd-wp) or fault (PROT_READ) */ \
-  X(protection_events)   /* ... that went through: protection lost */
+  X(protection_events)   /* ... that went through: protection lost */ \
+  X(colo_walks)          /* co-location (workload/colocation.h): walks of tracked PMDs (own uffd-wp + NUMA scan passes) */ \
+  X(colo_scan_walks)     /* ... of which NUMA scan passes x PMDs of the scanned mm */ \
+  X(colo_migrations)     /* migrations of tracked PMDs the workload saw land (move_pages, mbind, migrate_pages) */ \
+  X(colo_hint_migrations) /* thp_migration_success minus colo_migrations: hint-fault migrations (inferred) */ \
+  X(colo_mpairs)         /* 1000 x sum over PMDs of walks x observed migrations in the interval */ \
+  X(colo_hint_mpairs)    /* 1000 x sum over PMDs of walks x hint migrations spread evenly (inferred) */
 
 inline constexpr std::array kOpCounters = {
 #define NUMASOAK_NSW_OP_NAME(name) std::string_view(#name),

@@ -29,6 +29,7 @@
 #include "spec/protocol.h"
 #include "workload/agent.h"
 #include "workload/checks.h"
+#include "workload/colocation.h"
 #include "workload/counters.h"
 #include "workload/external.h"
 #include "workload/json.h"
@@ -182,7 +183,7 @@ class Workload {
     if (pid == 0) {
       ::close(pipe_r_);
       if (index >= s_.get(Knob::processes)) run_transitions(index, s_, topo_, *ops_, shared_->matrix, pipe_w_);
-      run_worker(index, s_, topo_, *ops_, pipe_w_);
+      run_worker(index, s_, topo_, *ops_, pipe_w_, &shared_->colo);
     }
     return pid;
   }
@@ -264,9 +265,57 @@ class Workload {
     agent_.send(m.line());
   }
 
+  // The co-location counts of the interval (workload/colocation.h), added
+  // to the ops before they are sent.
+  void count_colocation(const VmstatSample& vm) {
+    if (external()) return;
+    const std::size_t nworkers = std::min<std::size_t>(
+        {static_cast<std::size_t>(s_.get(Knob::processes)), workers_.size(), kColoWorkers});
+    const std::size_t nblocks = std::min<std::size_t>(nsw::region_bytes(s_) / kHugeSize, kColoBlocks);
+    colo_walks_last_.resize(nworkers * nblocks);
+    colo_migrations_last_.resize(nworkers * nblocks);
+    scan_seq_last_.resize(nworkers, {-1, 0});
+    std::vector<PmdInterval> pmds(nworkers * nblocks);
+    for (std::size_t w = 0; w < nworkers; ++w) {
+      // NUMA scan passes over this worker's mm since the last heartbeat.
+      std::uint64_t passes = 0;
+      const auto seq = read_numa_scan_seq(workers_[w]);
+      if (seq) {
+        auto& [pid, last] = scan_seq_last_[w];
+        if (pid == workers_[w] && *seq >= last) passes = *seq - last;
+        pid = workers_[w];
+        last = *seq;
+      } else if (!scan_seq_warned_ && s_.on(Knob::numa_balancing)) {
+        scan_seq_warned_ = true;
+        console("mm->numa_scan_seq not readable in /proc/" + std::to_string(workers_[w]) +
+                "/sched (CONFIG_SCHED_DEBUG off?): co-location counts miss the NUMA scan walks");
+      }
+      for (std::size_t b = 0; b < nblocks; ++b) {
+        const std::size_t i = w * nblocks + b, slot = ColocationCounters::slot(static_cast<int>(w), b);
+        const std::uint64_t walks = shared_->colo.walks[slot].load(std::memory_order_relaxed);
+        const std::uint64_t migr = shared_->colo.migrations[slot].load(std::memory_order_relaxed);
+        pmds[i].own_walks = walks - std::min(walks, colo_walks_last_[i]);
+        pmds[i].migrations = migr - std::min(migr, colo_migrations_last_[i]);
+        pmds[i].scan_passes = passes;
+        colo_walks_last_[i] = walks;
+        colo_migrations_last_[i] = migr;
+      }
+    }
+    const auto k = static_cast<std::size_t>(Vm::thp_migration_success);
+    const std::uint64_t thp = vm.present[k] ? vm.value[k] - std::min(vm.value[k], vm_last_.value[k]) : 0;
+    const ColocationDelta d = colocate(pmds, thp);
+    ops_->add(Op::colo_walks, d.walks);
+    ops_->add(Op::colo_scan_walks, d.scan_walks);
+    ops_->add(Op::colo_migrations, d.migrations);
+    ops_->add(Op::colo_hint_migrations, d.hint_migrations);
+    ops_->add(Op::colo_mpairs, d.mpairs);
+    ops_->add(Op::colo_hint_mpairs, d.hint_mpairs);
+  }
+
   void heartbeat() {
     const std::int64_t now = uptime_ms();
     const VmstatSample vm = read_vmstat();
+    count_colocation(vm);
     const auto ops = ops_->snapshot();
     JsonLine v, o;
     for (std::size_t i = 0; i < kVmstatKeys.size(); ++i)
@@ -405,6 +454,7 @@ class Workload {
   struct SharedCounters {
     OpCounters ops;
     MatrixCounters matrix;
+    ColocationCounters colo;
   };
   SharedCounters* shared_ = nullptr;
   OpCounters* ops_ = nullptr;
@@ -414,6 +464,9 @@ class Workload {
   std::vector<pid_t> workers_;
   VmstatSample vm_start_, vm_last_;
   std::array<std::uint64_t, kOpCount> ops_last_{};
+  std::vector<std::uint64_t> colo_walks_last_, colo_migrations_last_;
+  std::vector<std::pair<pid_t, std::uint64_t>> scan_seq_last_;  // per worker: pid, mm->numa_scan_seq
+  bool scan_seq_warned_ = false;
   std::int64_t start_ms_ = 0, last_hb_ms_ = 0;
   std::uint64_t seq_ = 0;
   KernelCounters race_hits_last_{-1, -1, -1};

@@ -95,7 +95,11 @@ void run_mover(WorkerContext& ctx, int pid, int cpu) {
       else
         ctx.ops->add(Op::migrate_pages_calls);
       mp_from = to;
+      const std::vector<int> before = where;
       sys_move_pages(pid, nblocks, pages.data(), nullptr, where.data(), 0);
+      // A block whose node changed across migrate_pages() was migrated.
+      for (std::size_t b = 0; b < nblocks; ++b)
+        if (before[b] >= 0 && where[b] >= 0 && before[b] != where[b]) ctx.migrated(b);
     } else {
       // move_pages: every block of the batch to the node after its own.
       const std::size_t first = cursor % nblocks;
@@ -108,7 +112,10 @@ void run_mover(WorkerContext& ctx, int pid, int cpu) {
       } else {
         std::uint64_t moved = 0, failed = 0;
         for (std::size_t i = first; i < first + count; ++i) {
-          if (status[i] == target[i]) ++moved;
+          if (status[i] == target[i]) {
+            ++moved;
+            ctx.migrated(i);
+          }
           if (status[i] < 0) ++failed;
           where[i] = status[i] >= 0 ? status[i] : where[i];
         }
@@ -136,6 +143,8 @@ void run_mbinder(WorkerContext& ctx) {
     // MPOL_F_NUMA_BALANCING would be invisible to the NUMA scanner.
     node = next_node(nodes, node);
     void* addr = ctx.region + b * kHugeSize;
+    int node_before = -1, node_after = -1;
+    sys_move_pages(0, 1, &addr, nullptr, &node_before, 0);
     const unsigned long mask = node_mask(node);
     long rc = sys_mbind(addr, kHugeSize, MPOL_BIND | (numa_balancing_flag ? MPOL_F_NUMA_BALANCING : 0), &mask,
                         kMaxNode, MPOL_MF_MOVE);
@@ -145,6 +154,10 @@ void run_mbinder(WorkerContext& ctx) {
     }
     if (sys_mbind(addr, kHugeSize, MPOL_DEFAULT, nullptr, 0, 0) < 0) rc = -1;
     ctx.ops->add(rc < 0 ? Op::migrate_errors : Op::mbind_calls);
+    // mbind() succeeds whether or not it moved anything: a block whose node
+    // changed was migrated (by it, or by a racing migration).
+    sys_move_pages(0, 1, &addr, nullptr, &node_after, 0);
+    if (node_before >= 0 && node_after >= 0 && node_before != node_after) ctx.migrated(b);
   }
 }
 
@@ -205,16 +218,22 @@ namespace {
 // has a block bound to a node the region is three VMAs (ENOENT): then go
 // block by block.
 void protect_range(WorkerContext& ctx, std::byte* addr, std::size_t len, bool wp) {
+  const std::size_t first = static_cast<std::size_t>(addr - ctx.region) / kHugeSize;
   if (uffd_writeprotect(ctx.uffd, addr, len, wp)) {
     ctx.ops->add(Op::uffd_wp_ioctls);
+    // One change_pmd_range() pass over every block of the range.
+    for (std::size_t b = first; b < first + (len + kHugeSize - 1) / kHugeSize; ++b) ctx.walked(b);
     return;
   }
   if (errno != ENOENT || len <= kHugeSize) {
     ctx.ops->add(Op::uffd_errors);
     return;
   }
-  for (std::size_t off = 0; off < len; off += kHugeSize)
-    ctx.ops->add(uffd_writeprotect(ctx.uffd, addr + off, kHugeSize, wp) ? Op::uffd_wp_ioctls : Op::uffd_errors);
+  for (std::size_t off = 0; off < len; off += kHugeSize) {
+    const bool ok = uffd_writeprotect(ctx.uffd, addr + off, kHugeSize, wp);
+    ctx.ops->add(ok ? Op::uffd_wp_ioctls : Op::uffd_errors);
+    if (ok) ctx.walked(first + off / kHugeSize);
+  }
 }
 }  // namespace
 
@@ -250,6 +269,8 @@ void run_uffd_handler(WorkerContext& ctx) {
       const std::uintptr_t a = msgs[i].arg.pagefault.address & ~(std::uintptr_t{kHugeSize} - 1);
       const bool ok = uffd_writeprotect(ctx.uffd, reinterpret_cast<void*>(a), kHugeSize, false);
       ctx.ops->add(ok ? Op::uffd_wp_faults : Op::uffd_errors);
+      const auto r0 = reinterpret_cast<std::uintptr_t>(ctx.region);
+      if (ok && a >= r0 && a < r0 + ctx.bytes) ctx.walked((a - r0) / kHugeSize);
     }
   }
 }

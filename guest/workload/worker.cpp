@@ -111,7 +111,8 @@ void run_verifier(WorkerContext& ctx, IntegrityChecker& checker) {
 
 }  // namespace
 
-void run_worker(int index, const nsw::Settings& settings, const GuestTopology& topo, OpCounters& ops, int event_fd) {
+void run_worker(int index, const nsw::Settings& settings, const GuestTopology& topo, OpCounters& ops, int event_fd,
+                ColocationCounters* colo) {
   // SIGTERM ends the worker; only this thread takes it (sigwait below).
   sigset_t term;
   sigemptyset(&term);
@@ -127,6 +128,7 @@ void run_worker(int index, const nsw::Settings& settings, const GuestTopology& t
   ctx.settings = &settings;
   ctx.topo = &topo;
   ctx.ops = &ops;
+  ctx.colo = colo;
   ctx.bytes = nsw::region_bytes(settings);
   ctx.mem_nodes = topo.memory_nodes();
   ctx.event_fd = event_fd;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "spec/knobs.h"
+#include "workload/colocation.h"
 #include "workload/counters.h"
 #include "workload/topology.h"
 
@@ -46,6 +47,7 @@ struct WorkerContext {
   const nsw::Settings* settings = nullptr;
   const GuestTopology* topo = nullptr;
   OpCounters* ops = nullptr;
+  ColocationCounters* colo = nullptr;  // per-block walks and migrations, or null
   std::byte* region = nullptr;  // 2 MiB aligned
   std::size_t bytes = 0;        // multiple of 2 MiB
   std::vector<int> mem_nodes;   // migration targets
@@ -57,11 +59,19 @@ struct WorkerContext {
 
   std::size_t blocks() const { return bytes / (std::size_t{2} << 20); }
   std::int64_t knob(nsw::Knob k) const { return settings->get(k); }
+  // Co-location counts (workload/colocation.h) of block `b`.
+  void walked(std::size_t b, std::uint64_t n = 1) const {
+    if (colo) colo->walk(index, b, n);
+  }
+  void migrated(std::size_t b, std::uint64_t n = 1) const {
+    if (colo) colo->migrated(index, b, n);
+  }
 };
 
 // Runs worker `index` until SIGTERM; never returns (exits the process).
+// `colo` (shared with the agent) gets the per-block co-location counts.
 [[noreturn]] void run_worker(int index, const nsw::Settings& settings, const GuestTopology& topo, OpCounters& ops,
-                             int event_fd);
+                             int event_fd, ColocationCounters* colo = nullptr);
 
 // Stressor threads (stressors.cpp); each runs until ctx.stop.
 // Pins the calling helper thread to ctx.helper_cpus (if any).

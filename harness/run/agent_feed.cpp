@@ -74,6 +74,18 @@ std::map<std::string, double> AgentFeed::rates() const {
     if (s.counters[i].present) out[std::string(t::counter_name(t::Counter{i}))] = s.counters[i].per_second;
   }
   out["race_events"] = race_events_per_s();
+  // Co-location (the guest's workload/colocation.h): per heartbeat interval
+  // of dt seconds the guest sends 1000 x sum over PMDs of walks x
+  // migrations; divided by dt^2 that is walk x migration pairs on one PMD
+  // per second, per second of race window: the expected coincidences per
+  // second are this times the window's width.
+  if (s.heartbeats > 0 && s.covered > Duration(0) && s.counters[t::counters::colo_mpairs().index].present) {
+    const double covered = std::chrono::duration<double>(s.covered).count();
+    const double dt = covered / static_cast<double>(s.heartbeats);
+    const double per = 1.0 / (1000.0 * covered * dt);
+    out["colocated_pairs"] = static_cast<double>(telemetry_.total(t::counters::colo_mpairs())) * per;
+    out["colocated_pairs_inferred"] = static_cast<double>(telemetry_.total(t::counters::colo_hint_mpairs())) * per;
+  }
   return out;
 }
 

@@ -84,6 +84,14 @@ Counter race_widen_hits() {
   static const Counter c = must("race_widen_hits");
   return c;
 }
+Counter colo_mpairs() {
+  static const Counter c = must("colo_mpairs");
+  return c;
+}
+Counter colo_hint_mpairs() {
+  static const Counter c = must("colo_hint_mpairs");
+  return c;
+}
 }  // namespace counters
 
 }  // namespace numasoak::telemetry

@@ -26,9 +26,10 @@ inline constexpr std::size_t kOpCount = proto::kOpCounters.size();
 inline constexpr std::size_t kKernelCount = proto::kKernelCounters.size();
 inline constexpr std::size_t kCounterCount = kVmstatCount + kOpCount + kKernelCount;
 
+/// Where a counter comes from: /proc/vmstat, the workload's own ops, the kernel's amplifier.
 enum class CounterGroup { kVmstat, kOps, kKernel };
 
-// A counter by index into CounterSet; use counter("name") to find one.
+/// A counter by index into CounterSet; use counter("name") to find one.
 struct Counter {
   std::size_t index = 0;
   friend bool operator==(Counter, Counter) = default;
@@ -49,11 +50,14 @@ Counter thp_migration_success();
 Counter uffd_wp_ioctls();
 Counter mp_moved();  // 2 MiB blocks moved by move_pages
 Counter race_widen_hits();
+Counter colo_mpairs();       // 1000 x walk x observed-migration pairs on one PMD (guest workload/colocation.h)
+Counter colo_hint_mpairs();  // the same with the inferred hint-fault migrations
 }  // namespace counters
 
 using CounterSet = std::array<std::uint64_t, kCounterCount>;
 using CounterMask = std::array<bool, kCounterCount>;
 
+/// The agent's first message: the workload started, with what the guest is and runs.
 struct Started {
   int protocol = 0;
   Duration uptime{0};             // guest uptime when the workload started
@@ -68,6 +72,7 @@ struct Started {
   std::map<std::string, std::string> settings;  // knob -> value, as sent
 };
 
+/// Counter deltas over one heartbeat interval.
 struct Heartbeat {
   std::uint64_t seq = 0;
   Duration uptime{0};
@@ -76,6 +81,7 @@ struct Heartbeat {
   CounterMask present{};  // which counters the guest sent
 };
 
+/// Memory the workload wrote that read back wrong: zero (a lost mapping) or corrupt.
 struct IntegrityError {
   int worker = -1;
   std::uint64_t addr = 0;
@@ -85,8 +91,8 @@ struct IntegrityError {
   Duration uptime{0};
 };
 
-// A protection the guest set did not hold: a write to a uffd-write-protected
-// page that did not trap, or to a PROT_READ page that did not fault.
+/// A protection the guest set did not hold: a write to a uffd-write-protected
+/// page that did not trap, or to a PROT_READ page that did not fault.
 struct ProtectionError {
   int worker = -1;
   std::uint64_t addr = 0;
@@ -97,24 +103,27 @@ struct ProtectionError {
   Duration uptime{0};
 };
 
-// Deltas of the walker x transition matrix (proto::kMatrixCells, indexed by
-// proto::matrix_cell) since the last one; cells the guest did not send are 0.
+/// Deltas of the walker x transition matrix (proto::kMatrixCells, indexed by
+/// proto::matrix_cell) since the last one; cells the guest did not send are 0.
 struct Matrix {
   std::uint64_t seq = 0;
   Duration uptime{0};
   std::array<std::uint64_t, proto::kMatrixCells> delta{};
 };
 
+/// The guest refused its settings (a knob out of range, a missing kernel feature).
 struct ConfigError {
   std::string reason;
   Duration uptime{0};
 };
 
+/// Something the guest wants said that is not a failure.
 struct Warning {
   std::string reason;
   Duration uptime{0};
 };
 
+/// The agent's last message: how the workload ended.
 struct Finished {
   std::string status;  // ok | integrity_errors | config_error | error
   int exit_code = -1;
