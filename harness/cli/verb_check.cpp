@@ -39,7 +39,9 @@ void print_human(const Campaign& c) {
                c.kernel_names.size(), format_duration(c.duration), c.parallel);
   }
   fmt::print("  guest time at most {} ({})\n", format_duration(c.planned_guest_time()),
-             c.stop == CampaignStop::kDecisive ? "stops early once decided" : "fixed run count");
+             c.stop != CampaignStop::kDecisive ? "fixed run count"
+             : c.decide_by == DecideBy::kRates ? "stops early once decided by failure rates"
+                                               : "stops early once decided by the paired test");
   if (c.budget) fmt::print("  budget     {}\n", format_duration(*c.budget));
   fmt::print("  backend    {}, accel {}\n", to_string(c.backend.kind), to_string(c.accel));
   for (const auto& h : c.backend.hosts) fmt::print("    host {} (capacity {})\n", h.uri, h.capacity);
