@@ -2,18 +2,20 @@
 // against (the kernel's migration selftest, stress-ng), run in place of the
 // workers when nsw.external is set. The workload keeps its agent, so the host
 // gets the same vmstat rates and verdict logic for them as for its own rows.
-// The programs are in the bench image only (harness/bench/bench_image.h puts
-// them at the paths below).
+// The programs are in the bench image only, at the paths of
+// spec/external_paths.h (harness/bench/bench_image.h puts them there).
 #pragma once
 
 #include <string>
 #include <sys/types.h>
 #include <vector>
 
+#include "spec/external_paths.h"
+
 namespace numasoak::guest {
 
-inline constexpr const char* kSelftestMigrationPath = "/bin/selftest-migration";
-inline constexpr const char* kStressNgPath = "/bin/stress-ng";
+using nsw::kSelftestMigrationPath;
+using nsw::kStressNgPath;
 
 // The argv for choice `external` (the nsw.external index; 0 = none gives an
 // empty vector), with one stressor instance per online CPU.

@@ -8,7 +8,7 @@
 #include "common/paths.h"
 #include "kernel/inputs.h"
 #include "kernel/tool.h"
-#include "workload/external.h"
+#include "spec/external_paths.h"
 
 namespace numasoak::bench {
 
@@ -116,8 +116,8 @@ BenchImage build_bench_image(const KernelSpec& source_kernel, const image::Image
   out.selftest = build_selftest(source_kernel, out, progress);
 
   image::ImageInputs in = image::ImageInputs::defaults();
-  in.extras.push_back({guest::kSelftestMigrationPath, out.selftest, 0755});
-  in.extras.push_back({guest::kStressNgPath, kStressNg, 0755});
+  in.extras.push_back({nsw::kSelftestMigrationPath, out.selftest, 0755});
+  in.extras.push_back({nsw::kStressNgPath, kStressNg, 0755});
   for (const fs::path& lib : parse_ldd(kernel::tool_output({"ldd", kStressNg}))) {
     in.extras.push_back({lib.string(), lib, 0755});
     ++out.libraries;

@@ -1,5 +1,5 @@
 // The bench image: the default initramfs plus the alternatives numasoak bench
-// measures against, at the paths guest/workload/external.h runs them from:
+// measures against, at the paths guest/spec/external_paths.h names (guest/workload/external runs them from there):
 //   /bin/selftest-migration   tools/testing/selftests/vm/migration from the
 //                             same linux-source-6.1 the 6.1 kernels are built
 //                             from, compiled static (gcc -static, libnuma.a)

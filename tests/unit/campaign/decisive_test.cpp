@@ -2,7 +2,11 @@
 // for a campaign too small for the paired test ever to stop it.
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <map>
+
 #include "campaign/decisive.h"
+#include "unit/common/recorded_runs.h"
 
 using namespace numasoak;
 
@@ -105,6 +109,49 @@ TEST(Decisive, MoreArmsSplitTheErrorSoEachIntervalIsWider) {
   ASSERT_TRUE(runs_two && runs_three);
   EXPECT_LE(*runs_two, *runs_three);
   EXPECT_GT(rate_rule(c, 2).alpha, rate_rule(c, 3).alpha);
+}
+
+// The default campaign (configs/default.toml, 6.1 vs 6.1+backport, 60 s
+// runs) recorded with stop = "fixed", 8 runs each, replayed run by run in
+// start order through decide_campaign as campaign/runner looks after every
+// finished run: the guest time (boot + workload) each test needs to decide.
+TEST(Decisive, GuestTimeToDecideTheDefaultCampaignRatesAgainstPairs) {
+  const auto rows = test::recorded_runs("default-6.1-runs.csv");
+  ASSERT_EQ(rows.size(), 16u);
+  std::map<DecideBy, std::optional<double>> decided_at;
+  std::map<DecideBy, std::string> why;
+  for (const DecideBy by : {DecideBy::kRates, DecideBy::kPairs}) {
+    const Campaign c = two_kernels(8, CampaignStop::kDecisive, 0.95, by);
+    std::vector<ArmEvidence> arms = {{"6.1", {}, {}}, {"6.1+backport", {}, {}}};
+    double guest = 0;
+    for (const auto& r : rows) {
+      ArmEvidence& e = arms[r.kernel == "6.1" ? 0 : 1];
+      e.leading.push_back({Duration(static_cast<std::int64_t>(r.time_s * 1000)), r.failed});
+      e.tally.failures += r.failed ? 1 : 0;
+      e.tally.exposure += r.time_s / 3600;
+      guest += r.boot_s + r.time_s;
+      if (auto d = decide_campaign(c, arms)) {
+        decided_at[by] = guest;
+        why[by] = *d;
+        break;
+      }
+    }
+  }
+  ASSERT_TRUE(decided_at[DecideBy::kRates]) << "the rate test did not decide the recorded default campaign";
+  EXPECT_NE(why[DecideBy::kRates].find("6.1 fails at"), std::string::npos) << why[DecideBy::kRates];
+  const double rates = *decided_at[DecideBy::kRates];
+  double total = 0;
+  for (const auto& r : rows) total += r.boot_s + r.time_s;
+  if (decided_at[DecideBy::kPairs]) {
+    EXPECT_NE(why[DecideBy::kPairs].find("different"), std::string::npos) << why[DecideBy::kPairs];
+    EXPECT_LT(rates, *decided_at[DecideBy::kPairs]);
+    std::printf("default campaign: rates decided after %.0f s of guest time, pairs after %.0f s: %.1fx\n  %s\n",
+                rates, *decided_at[DecideBy::kPairs], *decided_at[DecideBy::kPairs] / rates,
+                why[DecideBy::kRates].c_str());
+  } else {
+    std::printf("default campaign: rates decided after %.0f s of guest time; pairs not in all 16 runs (%.0f s): > %.1fx\n  %s\n",
+                rates, total, total / rates, why[DecideBy::kRates].c_str());
+  }
 }
 
 }  // namespace

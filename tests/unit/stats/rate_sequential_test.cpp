@@ -4,12 +4,11 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <fstream>
 #include <map>
 #include <random>
-#include <sstream>
 
 #include "stats/rate_sequential.h"
+#include "unit/common/recorded_runs.h"
 
 namespace numasoak::stats {
 namespace {
@@ -86,25 +85,7 @@ TEST(RateSequential, FailsAtThousandsPerHourAgainstASurvivorDecidesInThreeRunsEa
 // backport (B) against each wrong backport (A): the guest time (boot +
 // workload of the runs of both kernels so far) at which each test decides.
 TEST(RateSequential, GuestTimeToDecideOnARecordedCampaignAgainstThePairedTest) {
-  std::ifstream f(std::string(NUMASOAK_FIXTURES) + "/stats/validate-wrong-6.1-runs.csv");
-  ASSERT_TRUE(f) << "fixture";
-  struct Row {
-    std::string kernel;
-    bool failed;
-    double time_s, boot_s;
-  };
-  std::vector<Row> rows;
-  for (std::string line; std::getline(f, line);) {
-    if (line.empty() || line[0] == '#') continue;
-    std::stringstream ss(line);
-    std::string k, seq, verdict, t, boot;
-    std::getline(ss, k, ',');
-    std::getline(ss, seq, ',');
-    std::getline(ss, verdict, ',');
-    std::getline(ss, t, ',');
-    std::getline(ss, boot, ',');
-    rows.push_back({k, verdict == "failed", std::stod(t), std::stod(boot)});
-  }
+  const auto rows = test::recorded_runs("validate-wrong-6.1-runs.csv");
   ASSERT_EQ(rows.size(), 20u);
   const std::string good = "6.1+backport:debug";
   for (const std::string bad : {"6.1+wrong-prepare:debug", "6.1+wrong-stale-split:debug", "6.1+wrong-reread:debug"}) {
