@@ -75,59 +75,67 @@ ExitCode compare_verb(const CompareArgs& a, const Globals& g) {
   }
   const image::ImageArtifact img = prepare_image(quiet);
 
-  boost::asio::io_context io;
-  // From here on Ctrl-C stops the campaign cleanly; a signal that arrives
-  // before the runner waits for it is queued by the signal_set, not lost.
-  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
-  const std::unique_ptr<vm::Backend> backend = make_backend(io, c);
-  // With libvirt, each host decides KVM or TCG with a test boot of its own.
-  const CampaignAccel accel = decide_campaign_accel(io, *backend, c.accel, kernels.begin()->second.bzimage, img.path);
-  const std::string& accel_text = accel.text;  // for the log: "tcg", or per libvirt host
-  if (c.backend.kind == BackendKind::kLibvirt) spdlog::info("libvirt hosts: {}", backend->describe());
-
   const int added = store.plan_runs(arm_names, c.runs_per_kernel);
   int finished = 0, planned = 0;
   for (const auto& k : store.counts()) {
     finished += k.finished;
     planned += k.planned;
   }
-  if (finished > 0) spdlog::info("resuming campaign {}: {} of {} runs already finished", c.name, finished, planned);
-  else if (added > 0) spdlog::info("campaign {}: {} runs planned ({} accel), results in {}", c.name, planned,
-                                   accel_text, c.output_dir.string());
 
-  CampaignRunner runner(io, c, store, *backend, kernels, img, accel.accel);
+  // A campaign with nothing left to run (finished, or resumed after its
+  // last run) goes straight to its report: no backend, no KVM probe.
   std::optional<CampaignOutcome> outcome;
-  int signals_seen = 0;
-  std::function<void()> wait_signal = [&] {
-    signals.async_wait([&](const boost::system::error_code& e, int) {
-      if (e) return;
-      if (++signals_seen == 1) {
-        spdlog::warn("stopping: guests are shut down, finished runs are kept (Ctrl-C again to stop at once)");
-        runner.interrupt("stopped by the user");
-      } else {
-        runner.interrupt("stopped by the user");
-        io.stop();
-      }
-      wait_signal();
-    });
-  };
-  wait_signal();
-  StatusLine status(std::chrono::seconds(30));
-  boost::asio::steady_timer tick(io);
-  std::function<void()> on_tick = [&] {
-    if (outcome) return;
-    if (!quiet) status.update(runner.status_line());
-    tick.expires_after(std::chrono::seconds(1));
-    tick.async_wait([&](const boost::system::error_code& e) {
-      if (!e) on_tick();
-    });
-  };
-  runner.start([&](const CampaignOutcome& o) { outcome = o; });
-  on_tick();
-  vm::run_loop_until(io, [&] { return outcome.has_value(); });
-  signals.cancel();
-  tick.cancel();
-  status.done();
+  if (!store.next_queued()) {
+    spdlog::info("campaign {}: all {} runs already finished", c.name, planned);
+    outcome = CampaignOutcome{CampaignEnd::kCompleted, "every planned run finished", 0};
+  } else {
+    boost::asio::io_context io;
+    // From here on Ctrl-C stops the campaign cleanly; a signal that arrives
+    // before the runner waits for it is queued by the signal_set, not lost.
+    boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+    const std::unique_ptr<vm::Backend> backend = make_backend(io, c);
+    // With libvirt, each host decides KVM or TCG with a test boot of its own.
+    const CampaignAccel accel = decide_campaign_accel(io, *backend, c.accel, kernels.begin()->second.bzimage, img.path);
+    const std::string& accel_text = accel.text;  // for the log: "tcg", or per libvirt host
+    if (c.backend.kind == BackendKind::kLibvirt) spdlog::info("libvirt hosts: {}", backend->describe());
+    // Said once the signals are ours: tests (and people) may press Ctrl-C from here on.
+    if (finished > 0) spdlog::info("resuming campaign {}: {} of {} runs already finished", c.name, finished, planned);
+    else if (added > 0) spdlog::info("campaign {}: {} runs planned ({} accel), results in {}", c.name, planned,
+                                     accel_text, c.output_dir.string());
+
+    CampaignRunner runner(io, c, store, *backend, kernels, img, accel.accel);
+    int signals_seen = 0;
+    std::function<void()> wait_signal = [&] {
+      signals.async_wait([&](const boost::system::error_code& e, int) {
+        if (e) return;
+        if (++signals_seen == 1) {
+          spdlog::warn("stopping: guests are shut down, finished runs are kept (Ctrl-C again to stop at once)");
+          runner.interrupt("stopped by the user");
+        } else {
+          runner.interrupt("stopped by the user");
+          io.stop();
+        }
+        wait_signal();
+      });
+    };
+    wait_signal();
+    StatusLine status(std::chrono::seconds(30));
+    boost::asio::steady_timer tick(io);
+    std::function<void()> on_tick = [&] {
+      if (outcome) return;
+      if (!quiet) status.update(runner.status_line());
+      tick.expires_after(std::chrono::seconds(1));
+      tick.async_wait([&](const boost::system::error_code& e) {
+        if (!e) on_tick();
+      });
+    };
+    runner.start([&](const CampaignOutcome& o) { outcome = o; });
+    on_tick();
+    vm::run_loop_until(io, [&] { return outcome.has_value(); });
+    signals.cancel();
+    tick.cancel();
+    status.done();
+  }
   if (!outcome) throw infra_error("the campaign loop stopped without an outcome");
 
   switch (outcome->end) {
