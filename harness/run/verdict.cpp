@@ -70,7 +70,7 @@ RunVerdict without_failures(const RunFacts& f) {
   // A QEMU killed from outside (OOM killer, a person, a chaos test) says
   // nothing about the kernel, before the workload started as after: lost,
   // which a campaign re-queues (bench/chaos found boot-failure here).
-  if (f.workload_started || (f.exit && f.exit->signal != 0)) return ended(Verdict::kError, kinds::kLost, std::move(title));
+  if (f.workload_started || (f.exit && f.exit->killed())) return ended(Verdict::kError, kinds::kLost, std::move(title));
   title += fmt::format("; last console line: {}", f.last_console_line.empty() ? "(none)" : f.last_console_line);
   return ended(Verdict::kError, kinds::kBootFailure, std::move(title));
 }

@@ -60,7 +60,14 @@ struct ExitInfo {
   std::string reason;       // "exit status 1", "killed by signal 9", ...
   std::string last_stderr;  // the emulator's last error lines, if any
   int signal = 0;           // the signal that killed the emulator (0: it exited, or unknown)
+  // The emulator died under the guest without saying why: libvirt's
+  // "failed: the emulator exited unexpectedly" (a QEMU killed from outside
+  // under libvirt; libvirt does not pass on the signal).
+  bool emulator_died = false;
   bool clean() const { return cause == ExitCause::kClean; }
+  // Killed from outside (a signal, or an emulator that died under libvirt):
+  // nothing the kernel did.
+  bool killed() const { return signal != 0 || emulator_died; }
 };
 
 /// Where a guest's bytes, events and exit go (all called on the io_context).

@@ -222,6 +222,7 @@ void GuestImpl::stopped(int detail) {
   if (exited_ || finished_) return;
   exited_ = true;
   clean_ = detail == VIR_DOMAIN_EVENT_STOPPED_SHUTDOWN || (stop_requested_ && detail == VIR_DOMAIN_EVENT_STOPPED_DESTROYED);
+  emulator_died_ = detail == VIR_DOMAIN_EVENT_STOPPED_FAILED;
   exit_reason_ = fmt::format("domain stopped ({})", stopped_detail(detail));
   stop_timer_.cancel();
   // The console may still hold the last lines: wait for both streams to
@@ -231,7 +232,7 @@ void GuestImpl::stopped(int detail) {
     auto self = weak.lock();
     if (ec || !self) return;
     for (int i = 0; i < 2; ++i) self->close_stream(i, false);
-    self->finish(ExitInfo{self->clean_ ? ExitCause::kClean : ExitCause::kCrashed, self->exit_reason_, ""});
+    self->finish(self->stopped_exit());
   });
   maybe_finish();
 }
@@ -241,7 +242,13 @@ void GuestImpl::maybe_finish() {
   for (int i = 0; i < 2; ++i) {
     if (streams_[i] && !stream_done_[i]) return;
   }
-  finish(ExitInfo{clean_ ? ExitCause::kClean : ExitCause::kCrashed, exit_reason_, ""});
+  finish(stopped_exit());
+}
+
+ExitInfo GuestImpl::stopped_exit() const {
+  ExitInfo info{clean_ ? ExitCause::kClean : ExitCause::kCrashed, exit_reason_, ""};
+  info.emulator_died = emulator_died_;
+  return info;
 }
 
 void GuestImpl::abort_streams() {

@@ -51,6 +51,8 @@ class GuestImpl : public std::enable_shared_from_this<GuestImpl> {
   void close_stream(int index, bool eof);
   void emit(GuestEvent e);
   void stopped(int detail);
+  // How the domain's stop event ended the guest.
+  ExitInfo stopped_exit() const;
   void maybe_finish();
   void finish(const ExitInfo& info);
   // Stops reading both console streams (their callbacks, then the streams).
@@ -69,6 +71,7 @@ class GuestImpl : public std::enable_shared_from_this<GuestImpl> {
   std::string volume_error_;
   std::string exit_reason_;
   bool clean_ = false;
+  bool emulator_died_ = false;  // VIR_DOMAIN_EVENT_STOPPED_FAILED
   bool launched_ = false, exited_ = false, finished_ = false, stop_requested_ = false;
   bool panicked_ = false, shutdown_seen_ = false;
 };

@@ -156,6 +156,24 @@ TEST(Verdict, QemuKilledBeforeTheWorkloadStartedIsLostNotABootFailure) {
   EXPECT_EQ(v.requeued->kind, kinds::kLost);
 }
 
+TEST(Verdict, QemuThatDiedUnderLibvirtBeforeTheWorkloadStartedIsLostToo) {
+  // bench/chaos --backend libvirt: libvirt reports a killed QEMU as
+  // "failed: the emulator exited unexpectedly", without the signal.
+  RunFacts f = started();
+  f.workload_started = false;
+  f.requeue.lost = true;
+  f.exit = exit_with(vm::ExitCause::kCrashed, "domain stopped (failed: the emulator exited unexpectedly)");
+  f.exit->emulator_died = true;
+  const RunVerdict v = decide_verdict(f);
+  EXPECT_EQ(v.verdict, Verdict::kInterrupted);
+  ASSERT_TRUE(v.requeued);
+  EXPECT_EQ(v.requeued->kind, kinds::kLost);
+  // The same stop without the emulator dying (the guest powered itself off
+  // or reset during boot) is still the kernel's boot failure.
+  f.exit->emulator_died = false;
+  EXPECT_EQ(decide_verdict(f).kind, kinds::kBootFailure);
+}
+
 TEST(Verdict, AGuestThatEndsBeforeTheWorkloadIsABootFailureWithTheLastConsoleLine) {
   RunFacts f = started();
   f.workload_started = false;
