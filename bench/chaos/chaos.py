@@ -12,6 +12,14 @@ seconds each) and, at random moments drawn from --seed, injects faults:
                 restarted when it stopped on it)
   clock-jump    numasoak runs under libfaketime (wall clock only, monotonic
                 untouched); the offset file is rewritten to a new offset
+  libvirtd-restart  (--backend libvirt) SIGKILL of the private libvirtd
+                this driver started (its own socket, not qemu:///system),
+                started again 0.5..3 s later
+
+--backend libvirt runs the campaign through that private libvirtd (libvirtd
+--config with unix_sock_dir in the work folder; URI
+qemu+unix:///system?socket=...); the ledger also asserts that `virsh -c URI
+list --all` shows no domain of the campaign.
 
 Each fault is logged with the run(s) it hit. At the end a ledger check:
 every planned run in the database exactly once, finished (survived, or error
@@ -45,6 +53,13 @@ import sys
 import time
 
 KINDS = ["qemu-kill", "harness-kill", "qemu-stop", "disk-full", "clock-jump"]
+# --backend libvirt only: SIGKILL of the private libvirtd this driver runs,
+# started again 0.5..3 s later (numasoak reconnects; README promise 9).
+LIBVIRT_KINDS = ["libvirtd-restart"]
+# The faults after which numasoak itself is started again (killed, or stopped
+# by ENOSPC with exit 3): --one-process leaves them out, so one numasoak
+# process runs the whole campaign and its growth is that process's.
+RESTARTING = {"harness-kill", "disk-full"}
 FAKETIME_LIB = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
 PR_SET_PDEATHSIG = 1
 
@@ -157,6 +172,12 @@ class Chaos:
         self.mounted = False
         self.t0 = time.monotonic()
         self.offset_h = 0
+        self.lv_dir = os.path.join(self.work, "libvirtd")
+        self.lv_uri = f"qemu+unix:///system?socket={self.lv_dir}/sock/libvirt-sock"
+        self.libvirtd = None  # the private libvirtd (a child of this driver)
+        self.virtlogd = None  # started here only when none ran
+        self.libvirtd_starts = 0
+        self.stopped_early = False  # --stop-after: numasoak was stopped (SIGINT) before every run was done
 
     # ---- set-up ---------------------------------------------------------
     def setup(self):
@@ -172,6 +193,8 @@ class Chaos:
         if r.returncode != 0:
             sys.exit(f"chaos: mount tmpfs on {self.out}: {r.stderr.strip()}")
         self.mounted = True
+        if self.a.backend == "libvirt":
+            self.start_libvirt()
         with open(self.spec, "w") as f:
             f.write("+0\n")
         with open(self.cfile, "w") as f:
@@ -196,9 +219,84 @@ profile = "quiet"
 boot = "90s"
 silence = "60s"
 ''')
+            if self.a.backend == "libvirt":
+                # capacity in vCPUs: --parallel guests of 2 vCPUs each.
+                f.write(f'''[backend]
+kind = "libvirt"
+[[backend.hosts]]
+uri = "{self.lv_uri}"
+capacity = {2 * self.a.parallel}
+labels = ["chaos"]
+''')
 
     def kinds(self):
         return [k for k in self.a.kinds.split(",") if k]
+
+    # ---- the private libvirtd (--backend libvirt) ------------------------
+    def start_libvirt(self):
+        for b in ("libvirtd", "virtlogd", "virsh"):
+            if not shutil.which(b):
+                sys.exit(f"chaos: --backend libvirt: {b} is missing (scripts/install-deps installs libvirt)")
+        os.makedirs(os.path.join(self.lv_dir, "sock"), exist_ok=True)
+        with open(os.path.join(self.lv_dir, "libvirtd.conf"), "w") as f:
+            # Only the sockets are private: a root libvirtd keeps its QEMU
+            # driver's state in /run/libvirt/qemu and /var/lib/libvirt, so no
+            # system libvirtd may run alongside (checked below).
+            f.write(f'''unix_sock_dir = "{self.lv_dir}/sock"
+unix_sock_rw_perms = "0700"
+auth_unix_rw = "none"
+auth_unix_ro = "none"
+log_outputs = "3:file:{self.lv_dir}/libvirtd.log"
+''')
+        others = [p for p in pids_with("libvirtd") if os.path.basename(read_cmdline(p).split(" ")[0]) == "libvirtd"]
+        if others:
+            sys.exit(f"chaos: --backend libvirt: a libvirtd already runs ({others}): its QEMU driver state "
+                     "(/run/libvirt/qemu) would be shared with the private one; stop it or use --backend qemu")
+        if not any(os.path.basename(read_cmdline(p).split(" ")[0]) == "virtlogd" for p in pids_with("virtlogd")):
+            # libvirtd's QEMU driver hands guest consoles to virtlogd (/run/libvirt/virtlogd-sock).
+            self.virtlogd = subprocess.Popen(["virtlogd"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                             stderr=open(os.path.join(self.lv_dir, "virtlogd.err"), "wb"),
+                                             preexec_fn=die_with_parent)
+        if not self.libvirtd_up():
+            sys.exit(f"chaos: the private libvirtd did not answer on {self.lv_uri} within 30 s: "
+                     f"{self.lv_dir}/libvirtd.log")
+
+    def libvirtd_up(self, limit_s=30):
+        """Starts the private libvirtd and waits (bounded) until it answers."""
+        self.libvirtd_starts += 1
+        self.libvirtd = subprocess.Popen(
+            ["libvirtd", "--config", os.path.join(self.lv_dir, "libvirtd.conf"),
+             "--pid-file", os.path.join(self.lv_dir, "libvirtd.pid")],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=open(os.path.join(self.lv_dir, f"libvirtd-{self.libvirtd_starts}.err"), "wb"),
+            preexec_fn=die_with_parent)
+        deadline = time.monotonic() + limit_s
+        while time.monotonic() < deadline:
+            if self.libvirtd.poll() is not None:
+                return False
+            r = subprocess.run(["virsh", "-q", "-c", self.lv_uri, "version"], capture_output=True, timeout=15)
+            if r.returncode == 0:
+                return True
+            time.sleep(0.2)
+        return False
+
+    def libvirt_domains(self):
+        """Domains of this campaign that the private libvirtd knows (virsh list --all)."""
+        r = subprocess.run(["virsh", "-q", "-c", self.lv_uri, "list", "--all", "--name"], capture_output=True,
+                           text=True, timeout=30)
+        if r.returncode != 0:
+            return None
+        return [n for n in r.stdout.split() if n.startswith(self.tag)]
+
+    def stop_libvirt(self):
+        for p in (self.libvirtd, self.virtlogd):
+            if p and p.poll() is None:
+                p.terminate()
+                try:
+                    p.wait(15)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    p.wait()
 
     def cleanup(self):
         if self.proc and self.proc.poll() is None:
@@ -218,6 +316,7 @@ silence = "60s"
                     src.close()
             subprocess.run(["umount", "-l", self.out])
             self.mounted = False
+        self.stop_libvirt()
 
     # ---- the harness ----------------------------------------------------
     def env(self):
@@ -404,6 +503,23 @@ silence = "60s"
                         outcome="wall clock moved")
             self.offset_h = new
             return None
+        if kind == "libvirtd-restart":
+            running = self.running_runs()
+            qemus = self.our_qemus()
+            old = self.libvirtd.pid
+            self.libvirtd.kill()
+            self.libvirtd.wait()
+            down = round(self.rng.uniform(0.5, 3), 2)
+            rc = self.wait_harness(down)
+            t = time.monotonic()
+            up = self.libvirtd_up()
+            if not up:
+                self.mismatches.append(f"libvirtd-restart: the private libvirtd did not come back: "
+                                       f"{self.lv_dir}/libvirtd-{self.libvirtd_starts}.err")
+            self.record(f, hit=running, fired=True, libvirtd_pid=old, down_s=down,
+                        answered_after_s=round(time.monotonic() - t, 1), qemus_at_kill=len(qemus), rc=rc,
+                        outcome="libvirtd restarted" if up else "libvirtd did not come back")
+            return rc
         raise ValueError(kind)
 
     # ---- growth -----------------------------------------------------------
@@ -438,6 +554,10 @@ silence = "60s"
                         self.mismatches.append(f"numasoak exited {rc} with {finished}/{len(self.planned)} "
                                                f"runs finished: {self.log_tail(2)}")
                     break
+                if self.a.one_process:
+                    self.mismatches.append(f"--one-process: numasoak exited {rc} with {finished}/"
+                                           f"{len(self.planned)} runs finished: {self.log_tail(2)}")
+                    break
                 tail = " ".join(self.log_tail(3))
                 if not (rc == 3 and ("No space left" in tail or "disk is full" in tail)):
                     self.notes.append(f"numasoak exited {rc} with no fault to explain it: {self.log_tail(2)}")
@@ -458,6 +578,21 @@ silence = "60s"
                     self.fault(pending.pop(0))
                     due_at = None
                     continue
+            if self.a.stop_after and time.monotonic() - self.t0 > self.a.stop_after:
+                # The end figures of the one process, then a clean stop (Ctrl-C):
+                # runs going end interrupted, the rest stay queued.
+                self.sample(finished)
+                self.samples[-1]["at_stop"] = True
+                self.stopped_early = True
+                self.proc.send_signal(signal.SIGINT)
+                if self.wait_harness(120) is None:
+                    self.mismatches.append("--stop-after: numasoak did not stop within 120 s of SIGINT")
+                    self.proc.kill()
+                    self.reap()
+                self.exits.append({"rc": self.proc.returncode, "finished": self.finished_count(),
+                                   "tail": self.log_tail(2), "stopped_by": "SIGINT (--stop-after)"})
+                wait_gone(self.our_qemus(), 10)
+                break
             if time.monotonic() - self.t0 > self.a.limit:
                 self.mismatches.append(f"campaign not finished within --limit {self.a.limit} s "
                                        f"({finished}/{len(self.planned)} runs)")
@@ -487,9 +622,16 @@ silence = "60s"
         if extra:
             m.append(f"{len(extra)} runs in the database nobody planned: {sorted(extra)[:5]}")
         causes, verdicts = {}, {}
+        unrun = 0
         dur = float(self.a.duration.rstrip("s"))
         for rid, r in rows.items():
             verdicts[r["verdict"] or r["state"]] = verdicts.get(r["verdict"] or r["state"], 0) + 1
+            if r["state"] != "finished" and self.stopped_early and r["state"] in ("queued", "interrupted"):
+                unrun += 1  # never started, or stopped by the SIGINT of --stop-after
+                if r["attempts"] != r["interruptions"]:
+                    m.append(f"{rid}: {r['state']} with attempts {r['attempts']} != interruptions "
+                             f"{r['interruptions']}")
+                continue
             if r["state"] != "finished":
                 m.append(f"{rid}: state {r['state']}, not finished")
                 continue
@@ -530,6 +672,12 @@ silence = "60s"
         left = pids_with(self.tag) + [p for p in pids_with(self.cfile) if p != os.getpid()]
         if left:
             m.append(f"processes of this campaign left: {[(p, read_cmdline(p)[:80]) for p in left]}")
+        if self.a.backend == "libvirt":
+            doms = self.libvirt_domains()
+            if doms is None:
+                m.append(f"virsh -c {self.lv_uri} list --all failed at the end")
+            elif doms:
+                m.append(f"libvirt domains of this campaign left: {doms}")
         # The report from the database alone agrees with it, and with the campaign's summary.json.
         alone = os.path.join(self.work, "db-alone")
         os.makedirs(alone, exist_ok=True)
@@ -575,7 +723,7 @@ silence = "60s"
                 m.append(f"report lists {len(regen['runs'])} run rows for {len(got_runs)} distinct runs")
         except (ValueError, OSError, KeyError, TypeError) as e:
             m.append(f"numasoak report --json on the database alone: rc {r.returncode}: {e}: {r.stderr[-300:]}")
-        return {"runs_in_db": len(rows), "planned": len(self.planned), "verdicts": verdicts, "error_causes": causes,
+        return {"runs_in_db": len(rows), "planned": len(self.planned), "unrun": unrun, "verdicts": verdicts, "error_causes": causes,
                 "interruptions": sum(r["interruptions"] for r in rows.values()),
                 "attempts": sum(r["attempts"] for r in rows.values()), "report_alone_s": round(report_s, 3),
                 "per_kernel": mine}
@@ -619,7 +767,11 @@ def main():
     p.add_argument("--numasoak", default=os.path.join(os.path.dirname(__file__), "../../build/harness/cli/numasoak"))
     p.add_argument("--runs", type=int, default=100, help="planned runs (half per kernel)")
     p.add_argument("--faults", type=int, default=20, help="faults to inject, the kinds in equal shares")
-    p.add_argument("--kinds", default=",".join(KINDS))
+    p.add_argument("--kinds", help=f"comma-separated, default all: {', '.join(KINDS)} "
+                                   f"(+ {', '.join(LIBVIRT_KINDS)} with --backend libvirt)")
+    p.add_argument("--backend", choices=("qemu", "libvirt"), default="qemu",
+                   help="libvirt: guests through a private libvirtd this driver starts (root, no system "
+                        "libvirtd running)")
     p.add_argument("--seed", type=int, default=20)
     p.add_argument("--duration", default="1s", help="workload time per run")
     p.add_argument("--parallel", type=int, default=2)
@@ -628,6 +780,12 @@ def main():
     p.add_argument("--stop-max", type=float, default=4.0, help="longest SIGSTOP of a QEMU, s")
     p.add_argument("--max-delay", type=float, default=3.0, help="longest delay of a fault past its run count, s")
     p.add_argument("--sample-every", type=int, default=20)
+    p.add_argument("--one-process", action="store_true",
+                   help="leave out the faults that restart numasoak (harness-kill, disk-full): one numasoak "
+                        "process runs every run, for its growth figures")
+    p.add_argument("--stop-after", type=float, default=0,
+                   help="stop numasoak (SIGINT, a clean stop) after this many seconds, sampling it first; "
+                        "runs not started then are left out of the ledger")
     p.add_argument("--limit", type=float, default=3600, help="give up after this many seconds")
     p.add_argument("--workdir", help="default /tmp/numasoak-chaos-SEED-PID (removed unless --keep)")
     p.add_argument("--keep", action="store_true", help="keep the work folder (db copy, logs, chaos.json)")
@@ -639,9 +797,14 @@ def main():
     p.add_argument("-v", "--verbose", action="store_true")
     a = p.parse_args()
     a.numasoak = os.path.abspath(a.numasoak)
+    known = KINDS + (LIBVIRT_KINDS if a.backend == "libvirt" else [])
+    if a.kinds is None:
+        a.kinds = ",".join(known)
+    if a.one_process:
+        a.kinds = ",".join(k for k in a.kinds.split(",") if k not in RESTARTING)
     for k in a.kinds.split(","):
-        if k not in KINDS:
-            p.error(f"unknown fault kind {k!r} (kinds: {', '.join(KINDS)})")
+        if k not in known:
+            p.error(f"unknown fault kind {k!r} (kinds: {', '.join(known)})")
     ch = Chaos(a)
     # SIGTERM (timeout(1), a CI runner) unwinds through the finally below:
     # harness stopped, QEMUs gone, tmpfs unmounted.
@@ -652,7 +815,7 @@ def main():
         ch.run()
         wall = time.monotonic() - t0
         ledger = ch.ledger()
-        if ch.samples == [] or ch.samples[-1]["finished"] != ledger["runs_in_db"]:
+        if ch.samples == [] or ch.samples[-1]["finished"] != ledger["runs_in_db"] - ledger["unrun"]:
             ch.sample(ch.finished_count())
     finally:
         ch.cleanup()
@@ -662,8 +825,8 @@ def main():
     record = {"seed": a.seed, "campaign": ch.name, "runs": len(ch.planned), "wall_s": round(wall, 1),
               "harness_starts": ch.starts, "exits": ch.exits, "faults": ch.faults, "faults_fired": by_kind,
               "ledger": ledger, "mismatches": ch.mismatches, "known_bug": ch.known, "notes": ch.notes, "samples": ch.samples,
-              "per_run": {"wall_s": round(wall / max(1, ledger["runs_in_db"]), 2),
-                          "harness_cpu_s": round(cpu / max(1, ledger["runs_in_db"]), 3)},
+              "per_run": {"wall_s": round(wall / max(1, ledger["runs_in_db"] - ledger["unrun"]), 2),
+                          "harness_cpu_s": round(cpu / max(1, ledger["runs_in_db"] - ledger["unrun"]), 3)},
               "machine": {"cores": os.cpu_count(), "load_end": os.getloadavg()}}
     print(f"chaos {ch.name}: {len(ch.planned)} runs in {wall:.0f} s ({record['per_run']['wall_s']} s/run), "
           f"{ch.starts} harness starts, faults fired {by_kind} ({len(fired)}/{len(ch.faults)})")
@@ -673,6 +836,9 @@ def main():
                                                           "delay_s", "finished_before")}
         print(f"  {f.get('t_s', '-'):>7} s  {f['kind']:<12} hit {','.join(f.get('hit', [])) or '-':<28} "
               f"{f['outcome']} {json.dumps(extra) if extra else ''}")
+    if ch.stopped_early:
+        print(f"stopped after {a.stop_after:.0f} s (--stop-after): {ledger['runs_in_db'] - ledger['unrun']} runs "
+              f"finished, {ledger['unrun']} never started or stopped by the SIGINT (left out of the ledger)")
     print(f"ledger: {ledger['runs_in_db']}/{ledger['planned']} runs in the database, verdicts {ledger['verdicts']}, "
           f"error causes {ledger['error_causes']}, {ledger['interruptions']} interruptions re-run, "
           f"report from the database alone in {ledger['report_alone_s']} s")
