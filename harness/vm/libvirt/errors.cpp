@@ -55,6 +55,7 @@ const char* to_string(Failure f) {
     case Failure::kUnreachable: return "unreachable";
     case Failure::kAuthentication: return "authentication";
     case Failure::kDaemonDown: return "daemon-down";
+    case Failure::kConnectionLost: return "connection-lost";
     case Failure::kStoragePermission: return "storage-permission";
     case Failure::kNoNuma: return "no-numa";
     case Failure::kOther: return "other";
@@ -101,6 +102,10 @@ Failure classify_storage(const LibvirtError& e) {
 
 Failure classify_create(const LibvirtError& e) {
   const std::string m = lower(e.message);
+  // The RPC layer's own errors: the socket to libvirtd closed under the
+  // call ("End of file while reading data", "Cannot write data: Broken
+  // pipe"), not anything about the domain.
+  if (e.domain == VIR_FROM_RPC) return Failure::kConnectionLost;
   if ((e.code == VIR_ERR_CONFIG_UNSUPPORTED || e.code == VIR_ERR_OPERATION_UNSUPPORTED || e.code == VIR_ERR_INTERNAL_ERROR ||
        e.code == VIR_ERR_XML_ERROR) &&
       has(m, {"numa", "memory-backend", "memdev", "distance"})) {

@@ -31,6 +31,7 @@ enum class Failure {
   kDaemonDown,         // libvirtd (or its socket) is not there
   kStoragePermission,  // cannot create or write the numasoak storage pool
   kNoNuma,             // the emulator cannot build the NUMA topology
+  kConnectionLost,     // the connection broke during the call (libvirtd restarted, host gone)
   kOther,
 };
 

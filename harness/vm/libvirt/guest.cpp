@@ -90,6 +90,15 @@ void GuestImpl::launch() {
   if (!dom_) {
     const auto e = last_error();
     conn_->forget(name_);
+    if (classify_create(e) == Failure::kConnectionLost) {
+      // Nothing about this guest or its kernel: the host went away under
+      // the call. The run ends as host-gone (re-queued) and the pool
+      // reconnects, as when the host goes away while the guest runs.
+      const std::string reason =
+          fmt::format("libvirt host {}: connection lost while starting domain {}: {}", conn_->uri(), name_, e.message);
+      asio::post(conn_->io(), [self, reason] { self->host_gone(reason); });
+      return;
+    }
     throw create_error(conn_->uri(), name_, e);
   }
   launched_ = true;

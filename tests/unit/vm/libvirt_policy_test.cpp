@@ -54,6 +54,9 @@ TEST(LibvirtErrors, StorageAndCreateFailures) {
   EXPECT_EQ(classify_create({VIR_ERR_CONFIG_UNSUPPORTED, VIR_FROM_QEMU, "unsupported configuration: Per-node memory binding is not supported with this QEMU"}),
             Failure::kOther);
   EXPECT_EQ(classify_create({VIR_ERR_OPERATION_FAILED, VIR_FROM_QEMU, "domain 'x' already exists"}), Failure::kOther);
+  // bench/chaos --backend libvirt: libvirtd restarted while a domain started.
+  EXPECT_EQ(classify_create({VIR_ERR_SYSTEM_ERROR, VIR_FROM_RPC, "End of file while reading data: Input/output error"}),
+            Failure::kConnectionLost);
 }
 
 TEST(LibvirtErrors, ErrorsAreOneLineNamingTheHostAndWhatToDo) {
