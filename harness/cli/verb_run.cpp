@@ -11,7 +11,9 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "campaign/bad_rate.h"
 #include "campaign/prepare.h"
+#include "cli/guest_flags.h"
 #include "cli/verb.h"
 #include "common/clock.h"
 #include "common/paths.h"
@@ -33,18 +35,9 @@ namespace {
 
 struct RunArgs {
   std::string kernel = "6.1";
-  std::string campaign;
-  std::string duration;
-  std::string profile;
-  std::string accel;
+  GuestFlags guest;  // -c, --duration, --profile, --accel, --amplify-us, topology ...
   std::string output;
   std::string on_failure;
-  std::vector<std::string> knobs;
-  std::optional<int> amplify_us;  // unset: the campaign's value
-  std::optional<int> amplify_uffd_us;
-  int nodes = 0;
-  int cpus_per_node = 0;
-  std::string memory;
   std::string vmlinux;  // decode report frames with it (default: the artifact's, if kept)
   bool json = false;
   // --bisect: exit 0 / 1 / 125 for `git bisect run`.
@@ -55,57 +48,10 @@ struct RunArgs {
   double confidence = 0.95;
 };
 
-// The campaign a `run` uses: a campaign file's settings (or the defaults)
-// with the command-line flags on top, validated by the same loader.
-Campaign build_campaign(const RunArgs& a) {
-  std::string text;
-  std::filesystem::path base = std::filesystem::current_path();
-  std::string display = "command line";
-  if (!a.campaign.empty()) {
-    text = read_file(a.campaign);
-    base = std::filesystem::absolute(a.campaign).parent_path();
-    display = a.campaign;
-  }
-  Campaign c = load_campaign_text(a.campaign.empty() ? "name = \"run\"\n" : text, display, base, false);
-  auto flag_error = [](const std::string& flag, const std::string& msg) { return usage_error(flag + ": " + msg); };
-  if (!a.duration.empty()) {
-    auto d = parse_duration(a.duration);
-    if (!d || d->count() <= 0 || *d > std::chrono::hours(24 * 30)) throw flag_error("--duration", "\"" + a.duration + "\" is not a duration from 1s to 30d (e.g. 90s, 5m, 2h)");
-    c.duration = *d;
-  }
-  if (!a.profile.empty()) c.workload.profile = a.profile;
-  if (a.amplify_us) {
-    if (*a.amplify_us < 0 || *a.amplify_us > 10000) throw flag_error("--amplify-us", fmt::format("{} is out of range 0..10000", *a.amplify_us));
-    c.workload.amplify_us = *a.amplify_us;
-  }
-  if (a.amplify_uffd_us) {
-    if (*a.amplify_uffd_us < 0 || *a.amplify_uffd_us > 10000) throw flag_error("--amplify-uffd-us", fmt::format("{} is out of range 0..10000", *a.amplify_uffd_us));
-    c.workload.amplify_uffd_us = *a.amplify_uffd_us;
-  }
-  if (!a.accel.empty()) c.accel = a.accel == "kvm" ? Accel::kKvm : a.accel == "tcg" ? Accel::kTcg : Accel::kAuto;
+// The campaign a `run` uses: the guest flags, and --on-failure.
+Campaign run_campaign(const RunArgs& a) {
+  Campaign c = campaign_from_flags(a.guest);
   if (!a.on_failure.empty()) c.on_failure = a.on_failure == "continue" ? OnFailure::kContinue : OnFailure::kStop;
-  for (const auto& kv : a.knobs) {
-    const auto eq = kv.find('=');
-    if (eq == std::string::npos || eq == 0) throw flag_error("--knob", "\"" + kv + "\" is not NAME=VALUE");
-    c.workload.knobs[kv.substr(0, eq)] = kv.substr(eq + 1);
-  }
-  if (a.nodes > 0 || a.cpus_per_node > 0 || !a.memory.empty()) {
-    const int nodes = a.nodes > 0 ? a.nodes : static_cast<int>(c.topology.nodes.size());
-    const int cpus = a.cpus_per_node > 0 ? a.cpus_per_node : c.topology.nodes.at(0).cpus;
-    Bytes total = c.topology.total_memory();
-    if (!a.memory.empty()) {
-      auto b = parse_bytes(a.memory);
-      if (!b || b->value == 0) throw flag_error("--memory", "\"" + a.memory + "\" is not a size (e.g. 2G)");
-      total = *b;
-    }
-    if (total.mib() % static_cast<std::uint64_t>(nodes) != 0) {
-      throw flag_error("--memory", fmt::format("{} does not divide evenly across {} nodes", format_bytes(total), nodes));
-    }
-    c.topology.nodes.assign(static_cast<size_t>(nodes), NumaNode{cpus, MiB(total.mib() / static_cast<std::uint64_t>(nodes))});
-    c.topology.distances.clear();
-    auto problems = c.topology.problems();
-    if (!problems.empty()) throw usage_error("topology: " + problems.front());
-  }
   return c;
 }
 
@@ -143,70 +89,6 @@ constexpr auto kBisectBad = static_cast<ExitCode>(1);
 constexpr auto kBisectSkip = static_cast<ExitCode>(125);
 constexpr auto kBisectAbort = static_cast<ExitCode>(128);
 
-// "1000/h", "0.3/s", "20/min", "2/d" -> failures per hour.
-double parse_rate_per_hour(const std::string& text) {
-  const auto bad = [&] {
-    return usage_error(fmt::format("--bad-rate: \"{}\" is not a failure rate", text), "e.g. 1000/h, 0.5/s, 20/min, 3/d");
-  };
-  const auto slash = text.find('/');
-  if (slash == std::string::npos || slash == 0) throw bad();
-  double n = 0;
-  try {
-    size_t used = 0;
-    n = std::stod(text.substr(0, slash), &used);
-    if (used != slash) throw bad();
-  } catch (const std::logic_error&) {
-    throw bad();
-  }
-  const std::string unit = text.substr(slash + 1);
-  double per_hour = 0;
-  if (unit == "h" || unit == "hour") per_hour = 1;
-  else if (unit == "s" || unit == "sec") per_hour = 3600;
-  else if (unit == "m" || unit == "min") per_hour = 60;
-  else if (unit == "d" || unit == "day") per_hour = 1.0 / 24;
-  else throw bad();
-  if (!std::isfinite(n) || n <= 0) throw bad();
-  return n * per_hour;
-}
-
-// The bad end's failure rate from an earlier campaign: the named kernel's
-// (or the one failing most), at the lower end of its exact interval at
-// `confidence`, so the survival asked for is long enough even if the rate
-// was overestimated. Returns the rate and a line saying where it came from.
-std::pair<double, std::string> rate_from_campaign(const std::string& where, const std::string& kernel, double confidence) {
-  std::filesystem::path dir = where;
-  if (dir.filename() == kStoreFileName) dir = dir.parent_path();
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(dir / kStoreFileName, ec)) {
-    throw usage_error(fmt::format("--bad-rate-from: {} has no {}", dir.string(), kStoreFileName),
-                      "give a campaign's output folder (numasoak-out/NAME)");
-  }
-  const Store store = Store::open_read_only(dir);
-  std::map<std::string, std::vector<stats::RunOutcome>> by_kernel;
-  for (const RunResult& r : store.finished_runs()) {
-    if (auto o = stats::outcome_of(r)) by_kernel[r.kernel].push_back(*o);
-  }
-  std::optional<stats::RateEstimate> best;
-  std::string best_kernel;
-  for (const auto& [name, runs] : by_kernel) {
-    if (!kernel.empty() && name != kernel) continue;
-    const stats::Tally t = stats::tally_seconds(runs);
-    const auto est = stats::failures_per_hour(t.failures, std::chrono::milliseconds(static_cast<long long>(t.exposure * 1000)), confidence);
-    if (est.failures == 0) continue;
-    if (!best || est.lower > best->lower) {
-      best = est;
-      best_kernel = name;
-    }
-  }
-  if (!best) {
-    throw usage_error(fmt::format("--bad-rate-from: no {}failed run in {}", kernel.empty() ? "" : "kernel " + kernel + " ", (dir / kStoreFileName).string()),
-                      "the bad end must have failed there; or give --bad-rate");
-  }
-  return {best->lower, fmt::format("{} in {}: {} failure(s) in {}, {} (using the lower end)", best_kernel, dir.string(), best->failures,
-                                   format_duration(std::chrono::milliseconds(static_cast<long long>(best->exposure * 3600 * 1000))),
-                                   stats::format_rate(*best))};
-}
-
 ExitCode run_verb(const RunArgs& a, const Globals& g, Campaign c);
 
 // `run --bisect`: the campaign's duration is the survival the bad rate asks
@@ -218,24 +100,17 @@ ExitCode bisect_verb(const RunArgs& a, const Globals& g) {
   };
   Campaign c;
   try {
-    if (a.bad_rate.empty() == a.bad_rate_from.empty()) {
-      throw usage_error("--bisect needs the bad end's failure rate", "give --bad-rate (e.g. 1000/h) or --bad-rate-from CAMPAIGN_DIR");
-    }
     if (!(a.confidence > 0 && a.confidence < 1)) throw usage_error(fmt::format("--confidence: {} is not in (0, 1)", a.confidence));
-    std::string source = "--bad-rate " + a.bad_rate;
-    double rate = 0;
-    if (!a.bad_rate.empty()) {
-      rate = parse_rate_per_hour(a.bad_rate);
-    } else {
-      std::tie(rate, source) = rate_from_campaign(a.bad_rate_from, a.bad_kernel, a.confidence);
-    }
+    const BadRate bad = resolve_bad_rate(a.bad_rate, a.bad_rate_from, a.bad_kernel, a.confidence);
+    const double rate = bad.per_hour;
+    const std::string& source = bad.source;
     const stats::SurvivalRequirement need = stats::survival_needed(rate, a.confidence);
-    c = build_campaign(a);
-    if (!a.duration.empty() && c.duration < need.needed) {
-      throw usage_error(fmt::format("--duration {} is shorter than the {} survival --bisect needs", a.duration, format_duration(need.needed)),
+    c = run_campaign(a);
+    if (!a.guest.duration.empty() && c.duration < need.needed) {
+      throw usage_error(fmt::format("--duration {} is shorter than the {} survival --bisect needs", a.guest.duration, format_duration(need.needed)),
                         "leave --duration out, or make it longer");
     }
-    if (a.duration.empty()) c.duration = need.needed;
+    if (a.guest.duration.empty()) c.duration = need.needed;
     c.on_failure = OnFailure::kStop;
     check_host_fits(c.topology);
     // A kernel name that is not there is a mistake on the command line (128),
@@ -269,7 +144,7 @@ ExitCode bisect_verb(const RunArgs& a, const Globals& g) {
   return rc;
 }
 
-ExitCode run_verb(const RunArgs& a, const Globals& g) { return run_verb(a, g, build_campaign(a)); }
+ExitCode run_verb(const RunArgs& a, const Globals& g) { return run_verb(a, g, run_campaign(a)); }
 
 ExitCode run_verb(const RunArgs& a, const Globals& g, Campaign c) {
   check_host_fits(c.topology);
@@ -422,20 +297,9 @@ const VerbRegistration reg(40, [](CLI::App& app, const Globals& g) -> VerbAction
   auto* cmd = app.add_subcommand("run", "Boot one kernel in a NUMA guest under the stress workload and report the verdict");
   auto a = std::make_shared<RunArgs>();
   cmd->add_option("-k,--kernel", a->kernel, "Kernel: a name from configs/kernels.toml, a bzImage or a kernel tree")->capture_default_str();
-  cmd->add_option("-c,--campaign", a->campaign, "Take topology, workload and watchdogs from this campaign file");
-  cmd->add_option("-d,--duration", a->duration, "Workload time (90s, 5m, 2h); the run ends earlier on a failure");
-  cmd->add_option("--amplify-us", a->amplify_us, "Race-window amplifier: udelay in change_pmd_range() for NUMA walks (0 = off)");
-  cmd->add_option("--amplify-uffd-us", a->amplify_uffd_us, "The same for uffd-wp walks (0 = off)");
-  std::string profiles;
-  for (const auto& p : nsw::kProfiles) profiles += (profiles.empty() ? "" : ", ") + std::string(p.name);
-  cmd->add_option("-p,--profile", a->profile, "Workload profile (" + profiles + ")");
-  cmd->add_option("--knob", a->knobs, "Workload knob NAME=VALUE (repeatable)");
-  cmd->add_option("--accel", a->accel, "kvm, tcg or auto (probe KVM, fall back to TCG)")->check(CLI::IsMember({"auto", "kvm", "tcg"}));
+  add_guest_flags(cmd, a->guest);
   cmd->add_option("--on-failure", a->on_failure, "stop at the first failure, or continue counting until the duration ends")
       ->check(CLI::IsMember({"stop", "continue"}));
-  cmd->add_option("--nodes", a->nodes, "NUMA nodes")->check(CLI::Range(1, 16));
-  cmd->add_option("--cpus-per-node", a->cpus_per_node, "vCPUs per node")->check(CLI::Range(1, 64));
-  cmd->add_option("--memory", a->memory, "Guest memory in total, divided across nodes (e.g. 2G)");
   cmd->add_option("-o,--output", a->output, "Artifacts folder (default numasoak-out/run-<time>-<kernel>)");
   cmd->add_flag("--json", a->json, "Print the result as one JSON object");
   cmd->add_option("--vmlinux", a->vmlinux, "Decode the failure reports' stack frames to file:line with this vmlinux (with DWARF)");

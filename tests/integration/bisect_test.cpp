@@ -2,16 +2,24 @@
 // kernels from the build cache, the exit codes git reads (0 good, 1 bad,
 // 125 skip, > 127 abort), and a real `git bisect run` over a small git
 // repository whose commits change the kernel between 6.1+backport (good),
-// a tree that does not build (skip) and 6.1 (bad).
+// a tree that does not build (skip) and 6.1 (bad). And `numasoak bisect`
+// over a 3-patch series on 6.1-bare whose second patch is the backport:
+// killed with SIGKILL mid-bisection, run again, it names patch 2 without
+// repeating a finished step.
 #include <gtest/gtest.h>
 
 #include <boost/process.hpp>
 #include <fstream>
 #include <sstream>
 
+#include <csignal>
+#include <nlohmann/json.hpp>
+
+#include "cli_fixture.h"
 #include "cli_run.h"
 #include "common/child_env.h"
 #include "guest_fixture.h"
+#include "store/store.h"
 
 namespace numasoak::testing {
 namespace {
@@ -178,6 +186,94 @@ TEST(GitBisectRun, EndsOnTheFirstBadCommitAndSkipsTheOneThatDoesNotBuild) {
   // git tested the commit that does not build and was told to skip it.
   EXPECT_NE(out.find("skip (exit 125)"), std::string::npos) << out;
   EXPECT_NE(out.find("make tinyconfig failed"), std::string::npos) << out;
+}
+
+TEST(NumasoakBisect, NamesTheFixOfAThreePatchSeriesAndResumesAfterSigkillWithoutRepeatingSteps) {
+  kernel_called("6.1-bare");  // the base, built (or cached) before the clock starts
+  TempDir t("series");
+  const fs::path series = t.path / "series";
+  fs::create_directories(series);
+  // Patches 1 and 3 change a comment; patch 2 is the backport (the fix).
+  const fs::path harmless = fs::path(NUMASOAK_SOURCE_DIR) / "tests/fixtures/bisect/harmless";
+  fs::copy_file(harmless / "0001-mm-mremap-a-comment.patch", series / "0001-mm-mremap-a-comment.patch");
+  fs::copy_file(fs::path(NUMASOAK_SOURCE_DIR) / "images/patches/6.1/backport/0001-mm-mprotect-read-the-pmd-only-once-in-change_pmd_ran.patch",
+                series / "0002-mm-mprotect-read-the-pmd-only-once-in-change_pmd_ran.patch");
+  fs::copy_file(harmless / "0003-mm-migrate-a-comment.patch", series / "0003-mm-migrate-a-comment.patch");
+  const fs::path out = t.path / "out";
+  // 6.1-bare widened from outside at 200 us fails at a few hundred per hour
+  // here: 200/h sizes the steps at 67, 79, 92 and 104 s.
+  const std::vector<std::string> args = {"bisect", "--kernel", "6.1-bare", "--series", series.string(), "--bad-rate", "200/h",
+                                         "--accel", "tcg", "--amplify-us", "200", "-o", out.string()};
+  {
+    std::vector<std::string> v = {"-v"};
+    v.insert(v.end(), args.begin(), args.end());
+    Compare first(v);
+    ASSERT_TRUE(first.wait_for("bisect: step 2: 6.1-bare+3of3: good", std::chrono::seconds(600))) << first.log;
+    // Step 3 (patch 1 alone) is built; kill the harness once its guest starts.
+    ASSERT_TRUE(first.wait_for("bisect: step 3: 6.1-bare+1of3 (patch 1 of 3) for up to 92s", std::chrono::seconds(600))) << first.log;
+    ASSERT_TRUE(first.wait_for("started qemu pid", std::chrono::seconds(60))) << first.log;
+    const auto guests = pids_with_cmdline("6.1-bare+1of3");
+    ::kill(first.child.id(), SIGKILL);
+    std::error_code ec;
+    first.child.wait(ec);
+    EXPECT_TRUE(all_exit_within(guests, std::chrono::seconds(10))) << "a QEMU outlived the harness";
+  }
+  std::string base_finished_at;
+  {
+    Store s = Store::open_read_only(out);
+    ASSERT_TRUE(s.run("6.1-bare-1").has_value());
+    EXPECT_EQ(s.run("6.1-bare-1")->verdict, Verdict::kFailed);
+    EXPECT_EQ(s.run("6.1-bare+3of3-1")->verdict, Verdict::kSurvived);
+    base_finished_at = s.run("6.1-bare-1")->finished_at;
+  }
+
+  CliOptions o;
+  o.limit = std::chrono::seconds(700);
+  const CliResult r = run_cli(args, o);
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("bisect: step 1: 6.1-bare (no patch of 3): bad — bad-pmd"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("[from the database]"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("bisect: step 2: 6.1-bare+3of3 (patches 1..3 of 3): good — survived 79s"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("bisect: step 3: 6.1-bare+1of3 (patch 1 of 3): bad"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("bisect: step 4: 6.1-bare+2of3 (patches 1..2 of 3): good"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("bisect: first good: patch 2 of 3: 0002-mm-mprotect-read-the-pmd-only-once-in-change_pmd_ran.patch"),
+            std::string::npos) << r.out;
+
+  // The two steps finished before the kill were not run again; the one
+  // killed was, once; four steps, four runs, each counted once.
+  Store s = Store::open_read_only(out);
+  EXPECT_EQ(s.run("6.1-bare-1")->attempts, 1);
+  EXPECT_EQ(s.run("6.1-bare-1")->finished_at, base_finished_at);
+  EXPECT_EQ(s.run("6.1-bare+3of3-1")->attempts, 1);
+  EXPECT_LE(s.run("6.1-bare+1of3-1")->attempts, 2);
+  EXPECT_EQ(s.finished_runs().size(), 4u);
+  const auto j = nlohmann::json::parse(slurp(out / "bisect.json"));
+  EXPECT_TRUE(j.at("named").get<bool>());
+  EXPECT_EQ(j.at("first").get<int>(), 2);
+  EXPECT_EQ(j.at("direction").get<std::string>(), "fix");
+  EXPECT_EQ(j.at("steps").size(), 4u);
+  EXPECT_TRUE(pids_with_cmdline("6.1-bare+").empty());
+}
+
+TEST(NumasoakBisect, MistakesAreOneLineErrorsBeforeAnyGuest) {
+  TempDir t("mistakes");
+  fs::create_directories(t.path / "empty");
+  const std::string series = (fs::path(NUMASOAK_SOURCE_DIR) / "tests/fixtures/bisect/harmless").string();
+  struct Case {
+    std::vector<std::string> args;
+    const char* says;
+  };
+  for (const auto& c : std::vector<Case>{
+           {{"bisect", "--kernel", "6.1-bare", "--series", series}, "bad end's failure rate"},
+           {{"bisect", "--kernel", "6.1", "--series", series, "--bad-rate", "1000/h"}, "source amplifier"},
+           {{"bisect", "--kernel", "debian-6.1", "--series", series, "--bad-rate", "1000/h"}, "builds from source"},
+           {{"bisect", "--kernel", "6.1-bare", "--series", (t.path / "empty").string(), "--bad-rate", "1000/h"}, "no *.patch files"},
+           {{"bisect", "--kernel", "6.1-bare", "--series", (t.path / "nothere").string(), "--bad-rate", "1000/h"}, "is not a folder"}}) {
+    const CliResult r = run_cli(c.args);
+    EXPECT_EQ(r.exit_code, 2) << c.says << ": " << r.err;
+    EXPECT_NE(r.err.find(c.says), std::string::npos) << r.err;
+    EXPECT_EQ(r.err_lines().size(), 1u) << r.err;  // "numasoak: error: ... (hint)"
+  }
 }
 
 }  // namespace

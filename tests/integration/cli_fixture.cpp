@@ -24,9 +24,10 @@ fs::path write_campaign(const std::string& name, int runs, const std::string& du
   return dir;
 }
 
-Compare::Compare(const fs::path& file)
-    : child(bp::exe = NUMASOAK_CLI, bp::args = {"-v", "compare", file.string()}, bp::std_out > bp::null,
-            bp::std_err > err, io) {}
+Compare::Compare(const fs::path& file) : Compare(std::vector<std::string>{"-v", "compare", file.string()}) {}
+
+Compare::Compare(const std::vector<std::string>& args)
+    : child(bp::exe = NUMASOAK_CLI, bp::args = args, bp::std_out > bp::null, bp::std_err > err, io) {}
 
 bool Compare::wait_for(const std::string& want, std::chrono::seconds limit) {
   bool found = false, done = false;

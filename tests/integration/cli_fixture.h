@@ -10,6 +10,7 @@
 #include <chrono>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 namespace numasoak::testing {
 
@@ -20,7 +21,7 @@ namespace numasoak::testing {
 std::filesystem::path write_campaign(const std::string& name, int runs, const std::string& duration,
                                      const std::string& extra_top = "", const std::filesystem::path& output = {});
 
-// `numasoak -v compare FILE`, stdout discarded, stderr collected in `log`.
+// `numasoak -v compare FILE` (or any verb), stdout discarded, stderr collected in `log`.
 struct Compare {
   boost::asio::io_context io;
   boost::process::async_pipe err{io};
@@ -29,6 +30,8 @@ struct Compare {
   boost::asio::streambuf buf;  // bytes read past the last whole line
 
   explicit Compare(const std::filesystem::path& file);
+  // Any verb: `numasoak ARGS...` (e.g. {"-v", "bisect", ...}), stdout discarded.
+  explicit Compare(const std::vector<std::string>& args);
 
   // Reads stderr until a line containing `want` arrives (true), the stream
   // ends or `limit` passes (false).
