@@ -10,8 +10,9 @@ seconds each) and, at random moments drawn from --seed, injects faults:
   disk-full     the output folder (a tmpfs this driver mounts) filled by a
                 file grown until ENOSPC, held 1..4 s, deleted (numasoak is
                 restarted when it stopped on it)
-  clock-jump    numasoak runs under libfaketime (wall clock only, monotonic
-                untouched); the offset file is rewritten to a new offset
+  clock-jump    numasoak runs with wallclock_shift.c preloaded (its wall
+                clock only; monotonic clock, timers and timerfds untouched);
+                the offset file is rewritten to a new offset
   libvirtd-restart  (--backend libvirt) SIGKILL of the private libvirtd
                 this driver started (its own socket, not qemu:///system),
                 started again 0.5..3 s later
@@ -31,7 +32,8 @@ output folder size, harness CPU per run) are sampled every --sample-every
 finished runs.
 
 Exit 0 when the ledger is exact, 1 on any mismatch, 2 on a setup error.
-Needs root (tmpfs mount) and faketime (scripts/install-deps installs it).
+Needs root (tmpfs mount), and for clock-jump the preload library built
+beside numasoak (ninja -C build numasoak_wallclock_shift; --wallclock-lib).
 Only processes this driver started, and QEMUs whose parent is one of them,
 are ever signalled.
 """
@@ -60,7 +62,6 @@ LIBVIRT_KINDS = ["libvirtd-restart"]
 # by ENOSPC with exit 3): --one-process leaves them out, so one numasoak
 # process runs the whole campaign and its growth is that process's.
 RESTARTING = {"harness-kill", "disk-full"}
-FAKETIME_LIB = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
 PR_SET_PDEATHSIG = 1
 
 
@@ -153,7 +154,7 @@ class Chaos:
         self.work = os.path.abspath(a.workdir or f"/tmp/numasoak-{self.name}")
         self.out = os.path.join(self.work, "out")
         self.cfile = os.path.join(self.work, "chaos.toml")
-        self.spec = os.path.join(self.work, "faketime")
+        self.spec = os.path.join(self.work, "wallclock-offset")  # seconds, read by wallclock_shift.c
         self.kernels = ["6.1", "6.1+backport"]
         self.rpk = (a.runs + 1) // 2
         self.planned = {f"{k}-{i}" for k in self.kernels for i in range(1, self.rpk + 1)}
@@ -184,8 +185,9 @@ class Chaos:
         if os.geteuid() != 0:
             sys.exit("chaos: needs root (mounts a tmpfs for the output folder)")
         kinds = self.kinds()
-        if "clock-jump" in kinds and not os.path.exists(FAKETIME_LIB):
-            sys.exit(f"chaos: {FAKETIME_LIB} missing (scripts/install-deps installs faketime)")
+        if "clock-jump" in kinds and not os.path.exists(self.a.wallclock_lib):
+            sys.exit(f"chaos: {self.a.wallclock_lib} missing: build it (ninja -C build numasoak_wallclock_shift) "
+                     f"or give --wallclock-lib")
         shutil.rmtree(self.work, ignore_errors=True)
         os.makedirs(self.out)
         r = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={self.a.tmpfs},mode=0755", "tmpfs", self.out],
@@ -322,10 +324,9 @@ log_outputs = "3:file:{self.lv_dir}/libvirtd.log"
     def env(self):
         env = dict(os.environ)
         if "clock-jump" in self.kinds():
-            env.update(LD_PRELOAD=FAKETIME_LIB, FAKETIME_TIMESTAMP_FILE=self.spec,
-                       FAKETIME_CACHE_DURATION="1", FAKETIME_DONT_FAKE_MONOTONIC="1",
-                       # A real clock jump leaves stored mtimes alone: fake the clock, not stat().
-                       NO_FAKE_STAT="1")
+            # The wall clock only, as an NTP step moves it (wallclock_shift.c
+            # says why not libfaketime: it breaks Asio's monotonic timerfd).
+            env.update(LD_PRELOAD=self.a.wallclock_lib, NUMASOAK_WALLCLOCK_SHIFT_FILE=self.spec)
         return env
 
     def start(self):
@@ -497,7 +498,7 @@ log_outputs = "3:file:{self.lv_dir}/libvirtd.log"
             while new == self.offset_h:
                 new = self.rng.randint(-72, 168)
             with open(self.spec + ".new", "w") as fh:
-                fh.write(f"{new:+d}h\n")
+                fh.write(f"{new * 3600:+d}\n")
             os.replace(self.spec + ".new", self.spec)
             self.record(f, hit=self.running_runs(), fired=True, offset_h=new, jump_h=new - self.offset_h,
                         outcome="wall clock moved")
@@ -781,6 +782,8 @@ def growth_table(samples, every):
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--numasoak", default=os.path.join(os.path.dirname(__file__), "../../build/harness/cli/numasoak"))
+    p.add_argument("--wallclock-lib", help="the clock-jump fault's preload library (default: the one built "
+                                           "beside --numasoak, tests/integration/chaos/libnumasoak_wallclock_shift.so)")
     p.add_argument("--runs", type=int, default=100, help="planned runs (half per kernel)")
     p.add_argument("--faults", type=int, default=20, help="faults to inject, the kinds in equal shares")
     p.add_argument("--kinds", help=f"comma-separated, default all: {', '.join(KINDS)} "
@@ -813,6 +816,10 @@ def main():
     p.add_argument("-v", "--verbose", action="store_true")
     a = p.parse_args()
     a.numasoak = os.path.abspath(a.numasoak)
+    if a.wallclock_lib is None:
+        # build/harness/cli/numasoak -> build/tests/integration/chaos/
+        a.wallclock_lib = os.path.join(os.path.dirname(a.numasoak), "../../tests/integration/chaos/libnumasoak_wallclock_shift.so")
+    a.wallclock_lib = os.path.abspath(a.wallclock_lib)
     known = KINDS + (LIBVIRT_KINDS if a.backend == "libvirt" else [])
     if a.kinds is None:
         a.kinds = ",".join(known)
