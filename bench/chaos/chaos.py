@@ -660,7 +660,8 @@ log_outputs = "3:file:{self.lv_dir}/libvirtd.log"
                 r = rows.get(rid)
                 if r is None:
                     m.append(f"{f['kind']} hit {rid}, not in the database")
-                elif f["kind"] == "qemu-kill" and r["verdict"] == "survived" and (r["exposure_s"] or 0) >= dur - 0.05:
+                elif (f["kind"] == "qemu-kill" and r["interruptions"] < 1 and r["verdict"] == "survived"
+                      and (r["exposure_s"] or 0) >= dur - 0.05):
                     # The kill landed after the run's workload had reached its
                     # duration (the guest was being stopped): survived is right.
                     self.notes.append(f"qemu-kill at {f['t_s']} s hit {rid} after its {dur:g} s of workload: "
