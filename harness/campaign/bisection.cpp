@@ -35,17 +35,15 @@ void Bisection::record(int state, StepVerdict verdict) {
   steps_.push_back({state, verdict});
 }
 
-namespace {
-
-// Where the search stands once both ends are known and differ: `lo` is the
-// last state known to behave like the base, `hi` the first known to behave
-// like the whole series (lo < hi); states between them are untested or skipped.
-struct Bracket {
-  int lo = 0;
-  int hi = 0;
-};
-
-}  // namespace
+Bisection::Bracket Bisection::bracket(StepVerdict base, StepVerdict whole) const {
+  Bracket b{0, n_};
+  for (const auto& s : steps_) {
+    if (s.verdict == StepVerdict::kSkip) continue;
+    if (s.verdict == base && s.state > b.lo) b.lo = s.state;
+    if (s.verdict == whole && s.state < b.hi) b.hi = s.state;
+  }
+  return b;
+}
 
 std::optional<int> Bisection::next() const {
   const auto base = verdict_of(0);
@@ -54,12 +52,7 @@ std::optional<int> Bisection::next() const {
   const auto whole = verdict_of(n_);
   if (!whole) return n_;
   if (*whole == StepVerdict::kSkip || *whole == *base) return std::nullopt;
-  Bracket b{0, n_};
-  for (const auto& s : steps_) {
-    if (s.verdict == StepVerdict::kSkip) continue;
-    if (s.verdict == *base && s.state > b.lo) b.lo = s.state;
-    if (s.verdict == *whole && s.state < b.hi) b.hi = s.state;
-  }
+  const Bracket b = bracket(*base, *whole);
   // The untested state nearest the middle; on a tie the lower one.
   const int mid = b.lo + (b.hi - b.lo) / 2;
   std::optional<int> best;
@@ -90,12 +83,7 @@ std::optional<BisectionConclusion> Bisection::conclusion() const {
     return c;
   }
   c.fix = base == StepVerdict::kBad;
-  int lo = 0, hi = n_;
-  for (const auto& s : steps_) {
-    if (s.verdict == StepVerdict::kSkip) continue;
-    if (s.verdict == base && s.state > lo) lo = s.state;
-    if (s.verdict == *whole && s.state < hi) hi = s.state;
-  }
+  const auto [lo, hi] = bracket(base, *whole);
   const char* what = c.fix ? "first good" : "first bad";
   if (hi == lo + 1) {
     c.kind = BisectionConclusion::Kind::kNamed;

@@ -79,6 +79,14 @@ class Bisection {
   const std::vector<BisectionStep>& steps() const { return steps_; }
 
  private:
+  /// Where the search stands once both ends are known and differ: `lo` is the
+  /// last state known to behave like the base, `hi` the first known to behave
+  /// like the whole series (lo < hi); states between are untested or skipped.
+  struct Bracket {
+    int lo = 0;
+    int hi = 0;
+  };
+  Bracket bracket(StepVerdict base, StepVerdict whole) const;
   std::optional<StepVerdict> verdict_of(int state) const;
   int n_;
   std::vector<BisectionStep> steps_;

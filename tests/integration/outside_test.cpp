@@ -73,7 +73,9 @@ TEST(OutsideAmplifier, TheDelayIsProvenTakenOnABuildWithNoNumasoakPatch) {
   ASSERT_TRUE(r.event_totals.count("race_widen_hits")) << "the module's counters never reached the host";
   EXPECT_GT(r.event_totals.at("race_widen_hits"), 0) << "no delay was taken";
   // A bad pmd is likely within 30 s at 200 us but not certain: when it comes, it is the race.
-  if (r.verdict == Verdict::kFailed) EXPECT_EQ(r.kind, "bad-pmd") << r.title;
+  if (r.verdict == Verdict::kFailed) {
+    EXPECT_EQ(r.kind, "bad-pmd") << r.title;
+  }
 }
 
 TEST(OutsideAmplifier, TheBackportSurvivesWithTheDelayTakenAtItsRead) {
