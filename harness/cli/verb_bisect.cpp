@@ -348,7 +348,11 @@ ExitCode bisect_verb(const BisectArgs& a, const Globals& g) {
     j["steps"].push_back({{"step", s.j}, {"state", s.state}, {"kernel", s.kernel}, {"verdict", to_string(s.verdict)},
                           {"evidence", s.evidence}, {"needed_s", s.needed_s}, {"run_id", s.run_id}});
   }
-  std::ofstream(out / "bisect.json") << j.dump(2) << "\n";
+  {
+    std::ofstream f(out / "bisect.json");
+    f << j.dump(2) << "\n";
+    if (!f.flush()) throw infra_error(fmt::format("cannot write {}", (out / "bisect.json").string()));
+  }
   report::write_report_files(report::build_report(store), out);
 
   std::cout << fmt::format("bisect: {} ({} step{}; the goods could be wrong with probability <= {:.2g})\n", answer,
