@@ -389,7 +389,8 @@ log_outputs = "3:file:{self.lv_dir}/libvirtd.log"
 
     def run_of(self, pid):
         m = re.search(re.escape(self.tag) + r"([^\s,]+)", read_cmdline(pid))
-        return m.group(1) if m else "?"
+        # A re-run's guest is "<run>-try<k>" (campaign/runner.cpp).
+        return re.sub(r"-try\d+$", "", m.group(1)) if m else "?"
 
     # ---- the database (read-only, while numasoak writes) ---------------
     def db(self):

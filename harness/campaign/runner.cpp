@@ -39,10 +39,13 @@ RunPlan plan_for_row(const Campaign& campaign, const RunRow& row, const std::map
   }
   PlanOverrides overrides;
   overrides.amplify_us = arm->amplify_us;
+  // Each attempt of a run gets a guest name of its own ("...-try2" from the
+  // second): the domain of an attempt killed a moment ago may still be in
+  // libvirt's list while it is cleaned up, and a create with its name fails.
+  std::string guest = fmt::format("numasoak-{}-{}", campaign.name, sanitize_filename(row.run_id));
+  if (row.attempts > 0) guest += fmt::format("-try{}", row.attempts + 1);
   RunPlan plan = make_plan(campaign, campaign.kernel(arm->kernel), kernels.at(arm->kernel), image, accel,
-                           {row.run_id, fmt::format("numasoak-{}-{}", campaign.name, sanitize_filename(row.run_id)),
-                            campaign.output_dir / "runs" / sanitize_filename(row.run_id)},
-                           overrides);
+                           {row.run_id, guest, campaign.output_dir / "runs" / sanitize_filename(row.run_id)}, overrides);
   // Results are keyed by arm, as the store planned them.
   plan.kernel = arm->name;
   return plan;

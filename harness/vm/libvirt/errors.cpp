@@ -56,6 +56,7 @@ const char* to_string(Failure f) {
     case Failure::kAuthentication: return "authentication";
     case Failure::kDaemonDown: return "daemon-down";
     case Failure::kConnectionLost: return "connection-lost";
+    case Failure::kEmulatorDied: return "emulator-died";
     case Failure::kStoragePermission: return "storage-permission";
     case Failure::kNoNuma: return "no-numa";
     case Failure::kOther: return "other";
@@ -106,6 +107,12 @@ Failure classify_create(const LibvirtError& e) {
   // call ("End of file while reading data", "Cannot write data: Broken
   // pipe"), not anything about the domain.
   if (e.domain == VIR_FROM_RPC) return Failure::kConnectionLost;
+  // QEMU went away while libvirt was starting it and left no word on its
+  // stderr: libvirt's message ends at "closed the monitor". A QEMU that
+  // refuses its configuration says why after a colon, and stays an error.
+  std::string tail = m;
+  while (!tail.empty() && (tail.back() == ' ' || tail.back() == ':' || tail.back() == '.')) tail.pop_back();
+  if (tail.ends_with("qemu unexpectedly closed the monitor")) return Failure::kEmulatorDied;
   if ((e.code == VIR_ERR_CONFIG_UNSUPPORTED || e.code == VIR_ERR_OPERATION_UNSUPPORTED || e.code == VIR_ERR_INTERNAL_ERROR ||
        e.code == VIR_ERR_XML_ERROR) &&
       has(m, {"numa", "memory-backend", "memdev", "distance"})) {

@@ -32,6 +32,7 @@ enum class Failure {
   kStoragePermission,  // cannot create or write the numasoak storage pool
   kNoNuma,             // the emulator cannot build the NUMA topology
   kConnectionLost,     // the connection broke during the call (libvirtd restarted, host gone)
+  kEmulatorDied,       // QEMU died while libvirt started it, saying nothing (killed from outside)
   kOther,
 };
 

@@ -99,6 +99,15 @@ void GuestImpl::launch() {
       asio::post(conn_->io(), [self, reason] { self->host_gone(reason); });
       return;
     }
+    if (classify_create(e) == Failure::kEmulatorDied) {
+      // Nothing about the kernel either (it never ran): the run is lost and
+      // re-queued, as when QEMU dies under a running guest.
+      ExitInfo died{ExitCause::kCrashed,
+                    fmt::format("libvirt host {}: QEMU died while domain {} started: {}", conn_->uri(), name_, e.message), ""};
+      died.emulator_died = true;
+      asio::post(conn_->io(), [self, died] { self->finish(died); });
+      return;
+    }
     throw create_error(conn_->uri(), name_, e);
   }
   launched_ = true;

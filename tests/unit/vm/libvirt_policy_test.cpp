@@ -57,6 +57,15 @@ TEST(LibvirtErrors, StorageAndCreateFailures) {
   // bench/chaos --backend libvirt: libvirtd restarted while a domain started.
   EXPECT_EQ(classify_create({VIR_ERR_SYSTEM_ERROR, VIR_FROM_RPC, "End of file while reading data: Input/output error"}),
             Failure::kConnectionLost);
+  // bench/chaos --backend libvirt: a QEMU SIGKILLed while libvirt started it
+  // (libvirt 9.0's words) is the emulator dying, re-queued; one that says
+  // why it stopped is an error.
+  EXPECT_EQ(classify_create({VIR_ERR_INTERNAL_ERROR, VIR_FROM_QEMU, "internal error: qemu unexpectedly closed the monitor"}),
+            Failure::kEmulatorDied);
+  EXPECT_EQ(classify_create({VIR_ERR_INTERNAL_ERROR, VIR_FROM_QEMU,
+                             "internal error: qemu unexpectedly closed the monitor: 2026-12-07T10:40:01.123456Z "
+                             "qemu-system-x86_64: -append: invalid option"}),
+            Failure::kOther);
 }
 
 TEST(LibvirtErrors, ErrorsAreOneLineNamingTheHostAndWhatToDo) {
