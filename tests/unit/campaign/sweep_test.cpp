@@ -97,6 +97,12 @@ TEST_F(SweepCampaign, EachRunIsPlannedOnItsBaseKernelAtItsArmsWidth) {
   EXPECT_EQ(off.workload.amplify_us, 0);
   EXPECT_EQ(run_cmdline(off).find("race_widen_us="), std::string::npos) << run_cmdline(off);
 
+  // Each attempt of a run has a guest name of its own: a re-run must not
+  // collide with the domain of the attempt killed a moment ago.
+  EXPECT_EQ(off.guest_name, "numasoak-" + c.name + "-" + sanitize_filename("6.1@off-1"));
+  row.attempts = 2;  // two attempts interrupted: this is the third
+  EXPECT_EQ(plan_for_row(c, row, kernels, img, vm::Accel::kTcg).guest_name, off.guest_name + "-try3");
+
   // A run of an arm the file no longer names is a usage error, not a crash.
   row.kernel = "6.1@5us";
   row.run_id = "6.1@5us-1";
