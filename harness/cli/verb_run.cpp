@@ -20,7 +20,6 @@
 #include "common/status_line.h"
 #include "common/terminal_safe.h"
 #include "run/scheduler.h"
-#include "spec/knobs.h"
 #include "stats/outcome.h"
 #include "stats/format.h"
 #include "stats/stats.h"
