@@ -155,7 +155,7 @@ void print_step(const StepRecord& s, const Series& series) {
 ExitCode bisect_verb(const BisectArgs& a, const Globals& g) {
   const bool quiet = g.verbosity == Verbosity::kQuiet;
   if (!(a.confidence > 0 && a.confidence < 1)) throw usage_error(fmt::format("--confidence: {} is not in (0, 1)", a.confidence));
-  const BadRate bad = resolve_bad_rate(a.bad_rate, a.bad_rate_from, a.bad_kernel, a.confidence);
+  BadRate bad = resolve_bad_rate(a.bad_rate, a.bad_rate_from, a.bad_kernel, a.confidence);
   Campaign c = campaign_from_flags(a.guest);
   check_host_fits(c.topology);
   const KernelSpec base = kernel_from_argument(a.kernel, c.kernels);
@@ -181,15 +181,32 @@ ExitCode bisect_verb(const BisectArgs& a, const Globals& g) {
   Store store = Store::open(out);  // refuses when another numasoak holds it
   add_log_file(out / "numasoak.log");
   // What makes a stored bisection this one: the base, the patches' bytes,
-  // the rate and confidence that size the steps.
-  const nlohmann::json identity = {{"base", base.name},
-                                   {"patches", series.identity},
-                                   {"bad_rate_per_hour", bad.per_hour},
-                                   {"confidence", a.confidence}};
-  if (auto rec = store.campaign(); rec && rec->config.contains("bisect") && rec->config["bisect"] != identity) {
-    throw usage_error(fmt::format("{} holds a different bisection (base, patches, bad rate or confidence differ)", out.string()),
-                      "give another --output, or the same arguments to resume it");
+  // the confidence and the bad rate as asked for. On a resume the rate the
+  // steps were sized with is the stored one (--bad-rate-from re-reads a
+  // campaign that may have grown since).
+  nlohmann::json identity = {{"base", base.name},
+                             {"patches", series.identity},
+                             {"confidence", a.confidence},
+                             {"bad_rate_asked", a.bad_rate.empty() ? "from " + a.bad_rate_from + " " + a.bad_kernel : a.bad_rate}};
+  if (auto rec = store.campaign()) {
+    if (!rec->config.contains("bisect")) {
+      if (!store.runs().empty()) {
+        throw usage_error(fmt::format("{} holds a campaign, not a bisection", out.string()), "give another --output");
+      }
+    } else {
+      nlohmann::json stored = rec->config["bisect"];
+      const double stored_rate = stored.value("bad_rate_per_hour", 0.0);
+      stored.erase("bad_rate_per_hour");
+      stored.erase("bad_rate_source");
+      if (stored != identity) {
+        throw usage_error(fmt::format("{} holds a different bisection (base, patches, bad rate or confidence differ)", out.string()),
+                          "give another --output, or the same arguments to resume it");
+      }
+      if (stored_rate > 0) bad = BadRate{stored_rate, rec->config["bisect"].value("bad_rate_source", bad.source)};
+    }
   }
+  identity["bad_rate_per_hour"] = bad.per_hour;
+  identity["bad_rate_source"] = bad.source;
   nlohmann::json config = campaign_to_json(c);
   config["bisect"] = identity;
   store.set_campaign(fmt::format("bisect {} over {}", base.name, series.dir.filename().string()), c.file.string(), config);

@@ -276,5 +276,25 @@ TEST(NumasoakBisect, MistakesAreOneLineErrorsBeforeAnyGuest) {
   }
 }
 
+TEST(NumasoakBisect, AFolderHoldingAnotherBisectionIsRefusedNotMixed) {
+  kernel_called("6.1-bare");
+  TempDir t("other");
+  const std::string series = (fs::path(NUMASOAK_SOURCE_DIR) / "tests/fixtures/bisect/harmless").string();
+  const std::string out = (t.path / "out").string();
+  {
+    // Started, and killed as its first step begins: the folder now holds this bisection.
+    Compare first(std::vector<std::string>{"-v", "bisect", "--kernel", "6.1-bare", "--series", series, "--bad-rate", "1000/h",
+                                           "--accel", "tcg", "-o", out});
+    ASSERT_TRUE(first.wait_for("bisect: step 1: 6.1-bare (no patch of 2)", std::chrono::seconds(120))) << first.log;
+    ::kill(first.child.id(), SIGKILL);
+    std::error_code ec;
+    first.child.wait(ec);
+  }
+  const CliResult r = run_cli({"bisect", "--kernel", "6.1-bare", "--series", series, "--bad-rate", "2000/h", "-o", out});
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_NE(r.err.find("holds a different bisection"), std::string::npos) << r.err;
+  EXPECT_TRUE(all_exit_within(pids_with_cmdline("6.1-bare-1"), std::chrono::seconds(10)));
+}
+
 }  // namespace
 }  // namespace numasoak::testing
