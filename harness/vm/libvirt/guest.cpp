@@ -90,7 +90,8 @@ void GuestImpl::launch() {
   if (!dom_) {
     const auto e = last_error();
     conn_->forget(name_);
-    if (classify_create(e) == Failure::kConnectionLost) {
+    const Failure why = classify_create(e);
+    if (why == Failure::kConnectionLost) {
       // Nothing about this guest or its kernel: the host went away under
       // the call. The run ends as host-gone (re-queued) and the pool
       // reconnects, as when the host goes away while the guest runs.
@@ -99,7 +100,7 @@ void GuestImpl::launch() {
       asio::post(conn_->io(), [self, reason] { self->host_gone(reason); });
       return;
     }
-    if (classify_create(e) == Failure::kEmulatorDied) {
+    if (why == Failure::kEmulatorDied) {
       // Nothing about the kernel either (it never ran): the run is lost and
       // re-queued, as when QEMU dies under a running guest.
       ExitInfo died{ExitCause::kCrashed,
