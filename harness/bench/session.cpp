@@ -151,6 +151,7 @@ class Session {
       double seconds = 0;
       std::int64_t compiled = -1;
       std::string at;
+      bool ccache = false;
     };
     std::map<std::string, Rec> cold;
     std::error_code ec;
@@ -160,7 +161,7 @@ class Session {
           !j["build_seconds"].is_number() || !j.contains("cc_count") || !j["cc_count"].is_number_integer())
         continue;
       Rec r{j["build_seconds"].get<double>(), j["cc_count"].get<std::int64_t>(),
-            j.value("built_at", std::string())};
+            j.value("built_at", std::string()), j.value("ccache", false)};
       auto& best = cold[j["kernel"].get<std::string>()];
       if (r.compiled > best.compiled) best = r;
     }
@@ -170,7 +171,8 @@ class Session {
         not_measured(fmt::format("kernel {}, cold build", name), "no cold build recorded in the cache");
       else
         cost(fmt::format("kernel {}, cold build", name), it->second.seconds, "s",
-             fmt::format("cold (recorded at build {}, {} files compiled, ccache on)", it->second.at, it->second.compiled));
+             fmt::format("cold (recorded at build {}, {} files compiled, ccache {})", it->second.at, it->second.compiled,
+                         it->second.ccache ? "on" : "off"));
     }
     auto current = [&](const std::string& name, const nlohmann::json& m) {
       if (!m.contains("build_seconds") || !m["build_seconds"].is_number() || !m.contains("cc_count")) return;

@@ -10,19 +10,19 @@
 
 namespace numasoak::cli {
 
-void add_guest_flags(CLI::App* cmd, GuestFlags& f) {
-  cmd->add_option("-c,--campaign", f.campaign, "Take topology, workload and watchdogs from this campaign file");
-  cmd->add_option("-d,--duration", f.duration, "Workload time (90s, 5m, 2h); the run ends earlier on a failure");
-  cmd->add_option("--amplify-us", f.amplify_us, "Race-window amplifier: udelay in change_pmd_range() for NUMA walks (0 = off)");
-  cmd->add_option("--amplify-uffd-us", f.amplify_uffd_us, "The same for uffd-wp walks (0 = off)");
+void add_guest_flags(Command& cmd, GuestFlags& f) {
+  cmd.option("-c,--campaign", f.campaign, "Take topology, workload and watchdogs from this campaign file");
+  cmd.option("-d,--duration", f.duration, "Workload time (90s, 5m, 2h); the run ends earlier on a failure");
+  cmd.option("--amplify-us", f.amplify_us, "Race-window amplifier: udelay in change_pmd_range() for NUMA walks (0 = off)");
+  cmd.option("--amplify-uffd-us", f.amplify_uffd_us, "The same for uffd-wp walks (0 = off)");
   std::string profiles;
   for (const auto& p : nsw::kProfiles) profiles += (profiles.empty() ? "" : ", ") + std::string(p.name);
-  cmd->add_option("-p,--profile", f.profile, "Workload profile (" + profiles + ")");
-  cmd->add_option("--knob", f.knobs, "Workload knob NAME=VALUE (repeatable)");
-  cmd->add_option("--accel", f.accel, "kvm, tcg or auto (probe KVM, fall back to TCG)")->check(CLI::IsMember({"auto", "kvm", "tcg"}));
-  cmd->add_option("--nodes", f.nodes, "NUMA nodes")->check(CLI::Range(1, 16));
-  cmd->add_option("--cpus-per-node", f.cpus_per_node, "vCPUs per node")->check(CLI::Range(1, 64));
-  cmd->add_option("--memory", f.memory, "Guest memory in total, divided across nodes (e.g. 2G)");
+  cmd.option("-p,--profile", f.profile, "Workload profile (" + profiles + ")");
+  cmd.option("--knob", f.knobs, "Workload knob NAME=VALUE (repeatable)");
+  cmd.option("--accel", f.accel, "kvm, tcg or auto (probe KVM, fall back to TCG)").one_of({"auto", "kvm", "tcg"});
+  cmd.option("--nodes", f.nodes, "NUMA nodes").range(1, 16);
+  cmd.option("--cpus-per-node", f.cpus_per_node, "vCPUs per node").range(1, 64);
+  cmd.option("--memory", f.memory, "Guest memory in total, divided across nodes (e.g. 2G)");
 }
 
 Campaign campaign_from_flags(const GuestFlags& a) {

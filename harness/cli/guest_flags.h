@@ -4,7 +4,7 @@
 // the same loader as a campaign file.
 #pragma once
 
-#include <CLI/CLI.hpp>
+#include "cli/command.h"
 #include <optional>
 #include <string>
 #include <vector>
@@ -28,7 +28,7 @@ struct GuestFlags {
 };
 
 // Adds the flags to `cmd`, bound to `f` (which must outlive the parse).
-void add_guest_flags(CLI::App* cmd, GuestFlags& f);
+void add_guest_flags(Command& cmd, GuestFlags& f);
 
 // The campaign the flags describe; a usage Error naming the flag otherwise.
 Campaign campaign_from_flags(const GuestFlags& a);

@@ -7,6 +7,8 @@
 #include <iostream>
 #include <vector>
 
+#include <CLI/CLI.hpp>
+
 #include "cli/verb.h"
 
 namespace numasoak::cli {
@@ -51,10 +53,11 @@ int main(int argc, char** argv) {
 
   auto& entries = registry();
   std::stable_sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) { return a.order < b.order; });
+  Command root(&app);
   std::vector<std::pair<CLI::App*, VerbAction>> verbs;
   for (auto& e : entries) {
     const size_t before = app.get_subcommands({}).size();
-    VerbAction action = e.setup(app, globals);
+    VerbAction action = e.setup(root, globals);
     auto subs = app.get_subcommands({});
     if (subs.size() > before) verbs.emplace_back(subs.back(), std::move(action));
   }

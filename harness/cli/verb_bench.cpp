@@ -44,17 +44,17 @@ bench::BenchOptions options_from(const BenchArgs& a) {
   return o;
 }
 
-const VerbRegistration reg(75, [](CLI::App& app, const Globals& g) -> VerbAction {
-  auto* cmd = app.add_subcommand("bench", "Measure time to failure against the alternatives, and the harness's own costs");
+const VerbRegistration reg(75, [](Command& app, const Globals& g) -> VerbAction {
+  Command cmd = app.subcommand("bench", "Measure time to failure against the alternatives, and the harness's own costs");
   auto a = std::make_shared<BenchArgs>();
-  cmd->add_flag("--quick", a->quick, "CI mode: every part once with tiny budgets (proves the bench works, measures nothing)");
-  cmd->add_option("--runs", a->runs, "Runs per row and amplifier setting (default 5)")->check(CLI::Range(1, 100));
-  cmd->add_option("--budget", a->budget, "Time limit of one amplified run (default 45s)");
-  cmd->add_option("--amplify-us", a->amplify, "Amplifier settings, widest first (default 200 50 20)");
-  cmd->add_option("--natural-budget", a->natural_budget, "Total time of bad-pmd with the amplifier off (default 4m)");
-  cmd->add_flag("--no-debian", a->no_debian, "Do not boot Debian's kernel for the boot-time figure");
-  cmd->add_option("-o,--output", a->output, "Folder for bench.json and the runs (default numasoak-out/bench-<time>)");
-  cmd->footer("Prints a table and writes bench.json. Exit: 0 done, 2 usage error, 3 infrastructure error or interrupted.");
+  cmd.flag("--quick", a->quick, "CI mode: every part once with tiny budgets (proves the bench works, measures nothing)");
+  cmd.option("--runs", a->runs, "Runs per row and amplifier setting (default 5)").range(1, 100);
+  cmd.option("--budget", a->budget, "Time limit of one amplified run (default 45s)");
+  cmd.option("--amplify-us", a->amplify, "Amplifier settings, widest first (default 200 50 20)");
+  cmd.option("--natural-budget", a->natural_budget, "Total time of bad-pmd with the amplifier off (default 4m)");
+  cmd.flag("--no-debian", a->no_debian, "Do not boot Debian's kernel for the boot-time figure");
+  cmd.option("-o,--output", a->output, "Folder for bench.json and the runs (default numasoak-out/bench-<time>)");
+  cmd.footer("Prints a table and writes bench.json. Exit: 0 done, 2 usage error, 3 infrastructure error or interrupted.");
   return [a, &g]() {
     bench::run_bench(options_from(*a), a->output, g.verbosity == Verbosity::kQuiet);
     return ExitCode::kOk;

@@ -378,18 +378,18 @@ ExitCode bisect_verb(const BisectArgs& a, const Globals& g) {
   return end.kind == BisectionConclusion::Kind::kNamed ? kNamed : kNotNamed;
 }
 
-const VerbRegistration reg(45, [](CLI::App& app, const Globals& g) -> VerbAction {
-  auto* cmd = app.add_subcommand("bisect", "Find the patch of a series that fixes (or breaks) a kernel, sized for a probabilistic bug");
+const VerbRegistration reg(45, [](Command& app, const Globals& g) -> VerbAction {
+  Command cmd = app.subcommand("bisect", "Find the patch of a series that fixes (or breaks) a kernel, sized for a probabilistic bug");
   auto a = std::make_shared<BisectArgs>();
-  cmd->add_option("-k,--kernel", a->kernel, "The base: a kernel numasoak builds (e.g. 6.1-bare), state 0 of the bisection")->required();
-  cmd->add_option("-s,--series", a->series, "Folder of NNNN-*.patch files applied in order on the base (git format-patch)")->required();
+  cmd.option("-k,--kernel", a->kernel, "The base: a kernel numasoak builds (e.g. 6.1-bare), state 0 of the bisection").required();
+  cmd.option("-s,--series", a->series, "Folder of NNNN-*.patch files applied in order on the base (git format-patch)").required();
   add_guest_flags(cmd, a->guest);
-  cmd->add_option("-o,--output", a->output, "Bisection folder (default numasoak-out/bisect-<kernel>-<series>)");
-  cmd->add_option("--bad-rate", a->bad_rate, "The failure rate of the bad end (1000/h, 0.5/s, 20/min)");
-  cmd->add_option("--bad-rate-from", a->bad_rate_from, "Take the bad end's rate from an earlier campaign's folder (lower end of the interval)");
-  cmd->add_option("--bad-kernel", a->bad_kernel, "With --bad-rate-from: which kernel of that campaign is the bad end");
-  cmd->add_option("--confidence", a->confidence, "P(the whole bisection is right)")->capture_default_str();
-  cmd->footer("Tests the base and the whole series, then bisects between them; re-run the same command to resume.\n"
+  cmd.option("-o,--output", a->output, "Bisection folder (default numasoak-out/bisect-<kernel>-<series>)");
+  cmd.option("--bad-rate", a->bad_rate, "The failure rate of the bad end (1000/h, 0.5/s, 20/min)");
+  cmd.option("--bad-rate-from", a->bad_rate_from, "Take the bad end's rate from an earlier campaign's folder (lower end of the interval)");
+  cmd.option("--bad-kernel", a->bad_kernel, "With --bad-rate-from: which kernel of that campaign is the bad end");
+  cmd.option("--confidence", a->confidence, "P(the whole bisection is right)").show_default();
+  cmd.footer("Tests the base and the whole series, then bisects between them; re-run the same command to resume.\n"
               "Exit: 0 one patch named, 1 no single patch could be named (the ends agree, an end or the states\n"
               "between could not be tested), 2 usage/config error, 3 infrastructure error or stopped.");
   return [a, &g]() { return bisect_verb(*a, g); };

@@ -47,12 +47,12 @@ void print_human(const Campaign& c) {
   for (const auto& h : c.backend.hosts) fmt::print("    host {} (capacity {})\n", h.uri, h.capacity);
 }
 
-const VerbRegistration reg(10, [](CLI::App& app, const Globals&) -> VerbAction {
-  auto* cmd = app.add_subcommand("check", "Validate a campaign file and print what it would do (runs nothing)");
+const VerbRegistration reg(10, [](Command& app, const Globals&) -> VerbAction {
+  Command cmd = app.subcommand("check", "Validate a campaign file and print what it would do (runs nothing)");
   auto file = std::make_shared<std::string>();
   auto json = std::make_shared<bool>(false);
-  cmd->add_option("file", *file, "Campaign file (TOML), e.g. configs/default.toml")->required();
-  cmd->add_flag("--json", *json, "Print the validated campaign as JSON");
+  cmd.option("file", *file, "Campaign file (TOML), e.g. configs/default.toml").required();
+  cmd.flag("--json", *json, "Print the validated campaign as JSON");
   return [file, json]() -> ExitCode {
     Campaign c;
     try {

@@ -167,12 +167,12 @@ ExitCode compare_verb(const CompareArgs& a, const Globals& g) {
   return rep.any_failure() ? ExitCode::kKernelFailure : ExitCode::kOk;
 }
 
-const VerbRegistration reg(50, [](CLI::App& app, const Globals& g) -> VerbAction {
-  auto* cmd = app.add_subcommand("compare", "Run an A/B soak campaign from a campaign file and print the verdict (resumes when re-run)");
+const VerbRegistration reg(50, [](Command& app, const Globals& g) -> VerbAction {
+  Command cmd = app.subcommand("compare", "Run an A/B soak campaign from a campaign file and print the verdict (resumes when re-run)");
   auto a = std::make_shared<CompareArgs>();
-  cmd->add_option("file", a->file, "Campaign file, e.g. configs/default.toml")->required();
-  cmd->add_flag("--json", a->json, "Print summary.json instead of the table");
-  cmd->footer("Results go to the campaign's output folder: numasoak.db, report.html, summary.json, runs/<id>/.\n"
+  cmd.option("file", a->file, "Campaign file, e.g. configs/default.toml").required();
+  cmd.flag("--json", a->json, "Print summary.json instead of the table");
+  cmd.footer("Results go to the campaign's output folder: numasoak.db, report.html, summary.json, runs/<id>/.\n"
               "Exit: 0 no kernel failure, 1 a kernel failure was found, 2 usage/config error, 3 infrastructure error or stopped.");
   return [a, &g]() { return compare_verb(*a, g); };
 });

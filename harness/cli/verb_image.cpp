@@ -39,17 +39,17 @@ ExitCode build(const ImageArgs& args, const Globals& globals) {
   return ExitCode::kOk;
 }
 
-const VerbRegistration kRegistration(30, [](CLI::App& app, const Globals& globals) -> VerbAction {
+const VerbRegistration kRegistration(30, [](Command& app, const Globals& globals) -> VerbAction {
   auto args = std::make_shared<ImageArgs>();
-  CLI::App* image = app.add_subcommand("image", "Build the guest initramfs");
-  image->require_subcommand(1);
-  CLI::App* b = image->add_subcommand("build", "Build the initramfs (or find it in the cache)");
-  b->add_flag("--json", args->json, "Print the artifact as JSON on stdout");
-  b->add_option("--busybox", args->busybox, "Static busybox to pack (default /bin/busybox)");
-  b->add_option("--workload", args->workload, "numasoak-workload to pack (default: the one built with numasoak)");
-  b->add_option("--init", args->init, "Init script to pack (default: guest/init as built)");
+  Command image = app.subcommand("image", "Build the guest initramfs");
+  image.require_subcommand();
+  Command b = image.subcommand("build", "Build the initramfs (or find it in the cache)");
+  b.flag("--json", args->json, "Print the artifact as JSON on stdout");
+  b.option("--busybox", args->busybox, "Static busybox to pack (default /bin/busybox)");
+  b.option("--workload", args->workload, "numasoak-workload to pack (default: the one built with numasoak)");
+  b.option("--init", args->init, "Init script to pack (default: guest/init as built)");
   return [args, b, &globals]() -> ExitCode {
-    if (b->parsed()) return build(*args, globals);
+    if (b.parsed()) return build(*args, globals);
     return ExitCode::kUsage;
   };
 });

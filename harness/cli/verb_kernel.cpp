@@ -177,22 +177,22 @@ ExitCode build_kernels(const KernelArgs& args) {
   return ExitCode::kOk;
 }
 
-const VerbRegistration kRegistration(20, [](CLI::App& app, const Globals&) -> VerbAction {
+const VerbRegistration kRegistration(20, [](Command& app, const Globals&) -> VerbAction {
   auto args = std::make_shared<KernelArgs>();
-  CLI::App* kernel = app.add_subcommand("kernel", "List, build and cache the guest kernels");
-  kernel->require_subcommand(1);
-  CLI::App* list = kernel->add_subcommand("list", "Show the known kernels and whether each is built");
-  list->add_option("--campaign", args->campaign, "Also the [kernel.NAME] tables of this campaign file");
-  list->add_flag("--json", args->json, "Print JSON on stdout");
-  CLI::App* build = kernel->add_subcommand("build", "Build kernels (or find them in the cache)");
-  build->add_option("names", args->names, "Kernel names (configs/kernels.toml or the campaign)")->required();
-  build->add_option("--campaign", args->campaign, "Also the [kernel.NAME] tables of this campaign file");
-  build->add_flag("--json", args->json, "Print the artifacts as JSON on stdout");
-  build->add_option("-j,--jobs", args->jobs, "Parallel make jobs (default: all cores)")->check(CLI::Range(1, 1024));
-  build->add_flag("--force", args->force, "Rebuild even when the cache has it");
+  Command kernel = app.subcommand("kernel", "List, build and cache the guest kernels");
+  kernel.require_subcommand();
+  Command list = kernel.subcommand("list", "Show the known kernels and whether each is built");
+  list.option("--campaign", args->campaign, "Also the [kernel.NAME] tables of this campaign file");
+  list.flag("--json", args->json, "Print JSON on stdout");
+  Command build = kernel.subcommand("build", "Build kernels (or find them in the cache)");
+  build.option("names", args->names, "Kernel names (configs/kernels.toml or the campaign)").required();
+  build.option("--campaign", args->campaign, "Also the [kernel.NAME] tables of this campaign file");
+  build.flag("--json", args->json, "Print the artifacts as JSON on stdout");
+  build.option("-j,--jobs", args->jobs, "Parallel make jobs (default: all cores)").range(1, 1024);
+  build.flag("--force", args->force, "Rebuild even when the cache has it");
   return [args, list, build]() -> ExitCode {
-    if (list->parsed()) return list_kernels(*args);
-    if (build->parsed()) return build_kernels(*args);
+    if (list.parsed()) return list_kernels(*args);
+    if (build.parsed()) return build_kernels(*args);
     return ExitCode::kUsage;
   };
 });

@@ -20,13 +20,13 @@
 namespace numasoak::cli {
 namespace {
 
-const VerbRegistration reg(70, [](CLI::App& app, const Globals& globals) -> VerbAction {
-  auto* cmd = app.add_subcommand(
+const VerbRegistration reg(70, [](Command& app, const Globals& globals) -> VerbAction {
+  Command cmd = app.subcommand(
       "report", "Regenerate report.html and summary.json of a campaign folder and print its verdict (read-only)");
   auto dir = std::make_shared<std::string>();
   auto json = std::make_shared<bool>(false);
-  cmd->add_option("dir", *dir, "Campaign output folder (holds numasoak.db)")->required();
-  cmd->add_flag("--json", *json, "Print summary.json instead of the table");
+  cmd.option("dir", *dir, "Campaign output folder (holds numasoak.db)").required();
+  cmd.flag("--json", *json, "Print summary.json instead of the table");
   return [dir, json, &globals]() -> ExitCode {
     const std::filesystem::path folder(*dir);
     if (!std::filesystem::is_regular_file(folder / kStoreFileName)) {

@@ -292,24 +292,24 @@ ExitCode run_verb(const RunArgs& a, const Globals& g, Campaign c) {
   return exit_code_for(*result);
 }
 
-const VerbRegistration reg(40, [](CLI::App& app, const Globals& g) -> VerbAction {
-  auto* cmd = app.add_subcommand("run", "Boot one kernel in a NUMA guest under the stress workload and report the verdict");
+const VerbRegistration reg(40, [](Command& app, const Globals& g) -> VerbAction {
+  Command cmd = app.subcommand("run", "Boot one kernel in a NUMA guest under the stress workload and report the verdict");
   auto a = std::make_shared<RunArgs>();
-  cmd->add_option("-k,--kernel", a->kernel, "Kernel: a name from configs/kernels.toml, a bzImage or a kernel tree")->capture_default_str();
+  cmd.option("-k,--kernel", a->kernel, "Kernel: a name from configs/kernels.toml, a bzImage or a kernel tree").show_default();
   add_guest_flags(cmd, a->guest);
-  cmd->add_option("--on-failure", a->on_failure, "stop at the first failure, or continue counting until the duration ends")
-      ->check(CLI::IsMember({"stop", "continue"}));
-  cmd->add_option("-o,--output", a->output, "Artifacts folder (default numasoak-out/run-<time>-<kernel>)");
-  cmd->add_flag("--json", a->json, "Print the result as one JSON object");
-  cmd->add_option("--vmlinux", a->vmlinux, "Decode the failure reports' stack frames to file:line with this vmlinux (with DWARF)");
-  cmd->add_flag("--bisect", a->bisect,
+  cmd.option("--on-failure", a->on_failure, "stop at the first failure, or continue counting until the duration ends")
+      .one_of({"stop", "continue"});
+  cmd.option("-o,--output", a->output, "Artifacts folder (default numasoak-out/run-<time>-<kernel>)");
+  cmd.flag("--json", a->json, "Print the result as one JSON object");
+  cmd.option("--vmlinux", a->vmlinux, "Decode the failure reports' stack frames to file:line with this vmlinux (with DWARF)");
+  cmd.flag("--bisect", a->bisect,
                 "For git bisect run: survive long enough for --bad-rate at --confidence (exit 0), fail (1), or could not test (125)");
-  cmd->add_option("--bad-rate", a->bad_rate, "With --bisect: the failure rate of the bad end (1000/h, 0.5/s, 20/min)");
-  cmd->add_option("--bad-rate-from", a->bad_rate_from,
+  cmd.option("--bad-rate", a->bad_rate, "With --bisect: the failure rate of the bad end (1000/h, 0.5/s, 20/min)");
+  cmd.option("--bad-rate-from", a->bad_rate_from,
                   "With --bisect: take the bad end's rate from an earlier campaign's folder (its failing kernel, lower end of the interval)");
-  cmd->add_option("--bad-kernel", a->bad_kernel, "With --bad-rate-from: which kernel of that campaign is the bad end");
-  cmd->add_option("--confidence", a->confidence, "With --bisect: P(a bad build fails within the run)")->capture_default_str();
-  cmd->footer("Exit: 0 survived, 1 kernel failure, 2 usage/config error, 3 infrastructure error (QEMU died, build failed).\n"
+  cmd.option("--bad-kernel", a->bad_kernel, "With --bad-rate-from: which kernel of that campaign is the bad end");
+  cmd.option("--confidence", a->confidence, "With --bisect: P(a bad build fails within the run)").show_default();
+  cmd.footer("Exit: 0 survived, 1 kernel failure, 2 usage/config error, 3 infrastructure error (QEMU died, build failed).\n"
               "With --bisect: 0 good, 1 bad, 125 could not be tested (skip), 128 usage error (aborts git bisect).");
   return [a, &g]() { return a->bisect ? bisect_verb(*a, g) : run_verb(*a, g); };
 });

@@ -163,9 +163,9 @@ void print_human(const FileResult& r, bool with_report) {
   }
 }
 
-const VerbRegistration reg(60, [](CLI::App& app, const Globals&) -> VerbAction {
-  auto* cmd = app.add_subcommand("scan", "Scan saved console logs for kernel failures (bad pmd, panic, oops, ...)");
-  cmd->footer(kHelp);
+const VerbRegistration reg(60, [](Command& app, const Globals&) -> VerbAction {
+  Command cmd = app.subcommand("scan", "Scan saved console logs for kernel failures (bad pmd, panic, oops, ...)");
+  cmd.footer(kHelp);
   struct Args {
     std::vector<std::string> files;
     bool json = false;
@@ -174,12 +174,11 @@ const VerbRegistration reg(60, [](CLI::App& app, const Globals&) -> VerbAction {
     size_t max_lines = 200;
   };
   auto a = std::make_shared<Args>();
-  cmd->add_option("log", a->files, "Console log files ('-' for standard input)")->required();
-  cmd->add_flag("--json", a->json, "Print one JSON array with an object per file");
-  cmd->add_flag("--report", a->report, "Also print each failure's report (human output only)");
-  cmd->add_option("--window", a->window, "How long a report collects lines after its marker")->capture_default_str();
-  cmd->add_option("--max-lines", a->max_lines, "Most lines in one report")->capture_default_str()->check(
-      CLI::Range(size_t{1}, size_t{100000}));
+  cmd.option("log", a->files, "Console log files ('-' for standard input)").required();
+  cmd.flag("--json", a->json, "Print one JSON array with an object per file");
+  cmd.flag("--report", a->report, "Also print each failure's report (human output only)");
+  cmd.option("--window", a->window, "How long a report collects lines after its marker").show_default();
+  cmd.option("--max-lines", a->max_lines, "Most lines in one report").show_default().range(1, 100000);
   return [a]() -> ExitCode {
     console::DetectorOptions options;
     const auto window = parse_duration(a->window);

@@ -54,7 +54,7 @@ struct BuildOptions {
   int jobs = 0;                          // make -jN; 0 = the machine's cores
   std::function<void(const BuildProgress&)> progress;
   std::filesystem::path images_dir;      // fragments and patches; "" = data_dir()/images
-  bool use_ccache = true;                // when ccache is installed
+  bool use_ccache = true;                // for a kernel tree (kTree) when ccache is installed
   bool force = false;                    // rebuild even when cached
   bool configure_only = false;           // stop after the .config check; publishes nothing
 };

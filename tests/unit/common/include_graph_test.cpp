@@ -3,7 +3,8 @@
 // (console/) knows nothing of runs, VMs or the store; the report reads the
 // store, not live runs or VMs; and no file outside harness/vm/ includes a
 // concrete backend's header (vm/qemu/..., vm/libvirt/...): everything else
-// holds a vm::Backend& made by vm/backends.h.
+// holds a vm::Backend& made by vm/backends.h; and only cli/command.cpp and
+// cli/main.cpp include CLI11 (its header costs ~5 s of compile per file).
 //
 // The checker is pure (a graph in, violations out) and is tested on a
 // synthetic broken graph first, so a rule that silently checks nothing
@@ -26,7 +27,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-/// One source file's quoted includes, by its path under harness/ ("run/run.cpp").
+/// One source file's includes, by its path under harness/ ("run/run.cpp"):
+/// every quoted one, and the angle-bracket ones the rules name (CLI11).
 using IncludeGraph = std::map<std::string, std::vector<std::string>>;
 
 /// The modules of harness/CMakeLists.txt's NUMASOAK_MODULES, in order.
@@ -47,15 +49,15 @@ std::vector<std::string> module_order(const std::string& cmake) {
   return out;
 }
 
-/// The `#include "..."` targets of one file's text.
-std::vector<std::string> quoted_includes(const std::string& text) {
+/// The `#include "..."` and `#include <CLI/...>` targets of one file's text.
+std::vector<std::string> includes_of(const std::string& text) {
   std::vector<std::string> out;
-  static const std::regex kInclude(R"re(^\s*#\s*include\s*"([^"]+)")re");
+  static const std::regex kInclude(R"re(^\s*#\s*include\s*(?:"([^"]+)"|<(CLI/[^>]+)>))re");
   std::istringstream in(text);
   std::string line;
   while (std::getline(in, line)) {
     std::smatch m;
-    if (std::regex_search(line, m, kInclude)) out.push_back(m[1].str());
+    if (std::regex_search(line, m, kInclude)) out.push_back(m[1].matched ? m[1].str() : m[2].str());
   }
   return out;
 }
@@ -85,6 +87,9 @@ std::vector<std::string> violations(const IncludeGraph& graph, const std::vector
       if (from != "vm" && is_concrete_backend_header(inc)) {
         out.push_back(file + " includes " + inc + ": a concrete backend header outside vm/ (use vm/backends.h)");
       }
+      if (to == "CLI" && file != "cli/command.cpp" && file != "cli/main.cpp") {
+        out.push_back(file + " includes <" + inc + ">: only cli/command.cpp and cli/main.cpp include CLI11 (use cli/command.h)");
+      }
       // The guest's code is built static for the guest; the host shares only
       // its spec (guest/spec: knobs, protocol, paths), never workload/.
       if (to == "workload") {
@@ -110,7 +115,7 @@ IncludeGraph harness_graph() {
   for (const auto& e : fs::recursive_directory_iterator(kHarness)) {
     const auto ext = e.path().extension();
     if (!e.is_regular_file() || (ext != ".h" && ext != ".cpp")) continue;
-    g[fs::relative(e.path(), kHarness).generic_string()] = quoted_includes(read_text(e.path()));
+    g[fs::relative(e.path(), kHarness).generic_string()] = includes_of(read_text(e.path()));
   }
   return g;
 }
@@ -126,7 +131,7 @@ TEST(IncludeGraph, CheckerFindsEveryKindOfBrokenRule) {
       "set(NUMASOAK_MODULES\n  common      # x\n  console     # y (pure, no I/O)\n  vm\n  run\n  store\n  report\n  campaign\n)\n");
   ASSERT_EQ(order, (std::vector<std::string>{"common", "console", "vm", "run", "store", "report", "campaign"}));
   const IncludeGraph broken = {
-      {"common/log.cpp", quoted_includes("#include \"common/log.h\"\n#include \"vm/backend.h\"\n")},
+      {"common/log.cpp", includes_of("#include \"common/log.h\"\n#include \"vm/backend.h\"\n")},
       {"console/detector.cpp", {"console/detector.h", "store/store.h"}},
       {"report/report.cpp", {"store/store.h", "run/run.h"}},
       {"campaign/runner.h", {"vm/backend.h", "vm/libvirt/libvirt_pool.h"}},
@@ -134,6 +139,8 @@ TEST(IncludeGraph, CheckerFindsEveryKindOfBrokenRule) {
       {"vm/backends.cpp", {"vm/qemu/qemu_backend.h", "vm/libvirt/libvirt_pool.h"}},
       {"run/run.cpp", {"run/run.h", "vm/backend.h", "common/log.h", "spec/knobs.h"}},
       {"bench/bench_image.cpp", {"bench/bench_image.h", "workload/external.h"}},
+      {"cli/verb_x.cpp", includes_of("#include <CLI/CLI.hpp>\n#include <vector>\n#include \"cli/command.h\"\n")},
+      {"cli/command.cpp", includes_of("#include \"cli/command.h\"\n\n#include <CLI/CLI.hpp>\n")},
   };
   const auto v = violations(broken, order);
   EXPECT_TRUE(mentions(v, "common/log.cpp", "listed after")) << "a lower module using a higher one";
@@ -145,7 +152,10 @@ TEST(IncludeGraph, CheckerFindsEveryKindOfBrokenRule) {
   EXPECT_FALSE(mentions(v, "run/run.cpp", "")) << "lower modules and non-module folders are fine";
   EXPECT_FALSE(mentions(v, "report/report.cpp", "store/")) << "the report reads the store";
   EXPECT_TRUE(mentions(v, "bench/bench_image.cpp", "only through guest/spec"));
-  EXPECT_EQ(v.size(), 7u) << ::testing::PrintToString(v);
+  EXPECT_TRUE(mentions(v, "cli/verb_x.cpp", "include CLI11"));
+  EXPECT_FALSE(mentions(v, "cli/command.cpp", "")) << "command.cpp is where CLI11 lives";
+  EXPECT_EQ(broken.at("cli/verb_x.cpp"), (std::vector<std::string>{"CLI/CLI.hpp", "cli/command.h"})) << "other system headers are not rules' business";
+  EXPECT_EQ(v.size(), 8u) << ::testing::PrintToString(v);
 }
 
 TEST(IncludeGraph, HarnessKeepsTheRules) {
