@@ -3,7 +3,7 @@
 //
 // Why: CLI11 2.1 is header-only and its validators are objects built in every
 // file that includes it, about 5 s of compile per file here; with CLI11 in
-// each verb it was the largest single cost of building the CLI. Command only
+// each verb it was the heaviest header of the CLI's files. Command only
 // forwards to CLI11 (command.cpp and main.cpp include it): it parses nothing
 // itself and adds no behaviour.
 #pragma once
